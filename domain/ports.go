@@ -1,0 +1,104 @@
+package domain
+
+import (
+	"context"
+	"time"
+)
+
+// UserStore keeps users. Emails are normalised with NormalizeEmail by the
+// store on every write and lookup, so uniqueness and lookup ignore case.
+type UserStore interface {
+	// Create stores u and returns it with its new ID. The caller sets
+	// CreatedAt and UpdatedAt. It returns ErrEmailTaken when another user
+	// has the email, and ErrInvalidTier when u.Tier is not valid.
+	Create(ctx context.Context, u User) (User, error)
+	// ByID returns the user with id, or ErrNotFound.
+	ByID(ctx context.Context, id UserID) (User, error)
+	// ByEmail returns the user with email (in any case), or ErrNotFound.
+	ByEmail(ctx context.Context, email string) (User, error)
+	// Update overwrites the email, password hash, verified flag, tier and
+	// UpdatedAt of the user with u.ID and returns the stored user. It returns
+	// ErrNotFound when there is no such user, ErrEmailTaken when another user
+	// has the email, and ErrInvalidTier when u.Tier is not valid.
+	Update(ctx context.Context, u User) (User, error)
+	// Delete removes the user with id together with all its tokens and
+	// sessions. It returns ErrNotFound when there is no such user.
+	Delete(ctx context.Context, id UserID) error
+}
+
+// TokenStore keeps single-use tokens by their hash.
+type TokenStore interface {
+	// Create stores t and returns it with its new ID. The caller sets
+	// CreatedAt. It returns ErrNotFound when t.UserID names no user, and
+	// ErrInvalidTokenKind when t.Kind is not valid.
+	Create(ctx context.Context, t Token) (Token, error)
+	// Consume deletes and returns the token of kind with hash, provided it
+	// has not expired at now. Of any number of concurrent calls for one
+	// token, exactly one succeeds. It returns ErrNotFound when no such
+	// unexpired token exists: unknown, already consumed, expired, or of
+	// another kind.
+	Consume(ctx context.Context, kind TokenKind, hash string, now time.Time) (Token, error)
+	// DeleteByUser deletes every token of kind held by the user, so that a
+	// newly issued token supersedes older ones, and returns how many it
+	// deleted.
+	DeleteByUser(ctx context.Context, id UserID, kind TokenKind) (int, error)
+	// DeleteExpired deletes at most limit tokens that expired at or before
+	// now and returns how many it deleted; callers repeat until it returns
+	// fewer than limit.
+	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)
+}
+
+// SessionStore keeps sessions and the hashes of every refresh token each
+// session has rotated away.
+type SessionStore interface {
+	// Create stores s and returns it with its new ID. The caller sets the
+	// timestamps. It returns ErrNotFound when s.UserID names no user.
+	Create(ctx context.Context, s Session) (Session, error)
+	// ByID returns the session with id, revoked and expired ones included,
+	// or ErrNotFound.
+	ByID(ctx context.Context, id SessionID) (Session, error)
+	// ListActive returns the user's sessions that are active at now, most
+	// recently used first.
+	ListActive(ctx context.Context, id UserID, now time.Time) ([]Session, error)
+	// Rotate replaces the current refresh-token hash of the session whose
+	// current hash is r.PresentedHash, provided the session is active at
+	// r.Now, and records the presented hash as rotated away. It sets
+	// LastUsedAt to r.Now and ExpiresAt to r.ExpiresAt and returns the
+	// updated session. Of any number of concurrent rotations of one hash,
+	// exactly one succeeds. It returns ErrNotFound when no active session
+	// has r.PresentedHash as its current hash.
+	Rotate(ctx context.Context, r Rotation) (Session, error)
+	// ByRotatedHash returns the session that once had hash as its current
+	// refresh-token hash and has since rotated it away, or ErrNotFound.
+	ByRotatedHash(ctx context.Context, hash string) (Session, error)
+	// ByTokenHash returns the session whose current refresh-token hash is
+	// hash, revoked and expired ones included, or ErrNotFound.
+	ByTokenHash(ctx context.Context, hash string) (Session, error)
+	// Revoke revokes the session with id, and with it every refresh token
+	// of its family, at now. Revoking a revoked session keeps its first
+	// revocation time. It returns ErrNotFound when there is no such session.
+	Revoke(ctx context.Context, id SessionID, now time.Time) error
+	// RevokeAllForUser revokes, at now, every unrevoked session of the user
+	// except the one with id except (which may be empty), and returns how
+	// many it revoked.
+	RevokeAllForUser(ctx context.Context, id UserID, except SessionID, now time.Time) (int, error)
+	// DeleteExpired deletes at most limit sessions that expired at or before
+	// now, with their rotated-away hashes, and returns how many sessions it
+	// deleted; callers repeat until it returns fewer than limit.
+	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)
+}
+
+// Stores are the stores that share one unit of work.
+type Stores struct {
+	Users    UserStore
+	Tokens   TokenStore
+	Sessions SessionStore
+}
+
+// Transactor runs units of work. InTx runs fn atomically: if fn returns an
+// error or panics, nothing that fn wrote through s is kept, and the error
+// (or panic) is passed on to the caller. Stores handed to fn must not be
+// used after fn returns.
+type Transactor interface {
+	InTx(ctx context.Context, fn func(ctx context.Context, s Stores) error) error
+}

@@ -1,0 +1,36 @@
+package domain
+
+import "time"
+
+// SessionID identifies a session. It is opaque outside the store that
+// assigns it.
+type SessionID string
+
+// Session is one login: the family of refresh tokens that descend from it by
+// rotation. Only the current refresh token's hash is live; every hash rotated
+// away stays known to the store, so that presenting one again can be detected
+// as reuse and revoke the whole family.
+type Session struct {
+	ID         SessionID
+	UserID     UserID
+	TokenHash  string // HashToken of the current refresh token
+	UserAgent  string
+	IP         string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	ExpiresAt  time.Time
+	RevokedAt  time.Time // zero while not revoked
+}
+
+// Active reports whether the session can still be refreshed at now.
+func (s Session) Active(now time.Time) bool {
+	return s.RevokedAt.IsZero() && now.Before(s.ExpiresAt)
+}
+
+// Rotation asks a SessionStore to replace a session's current refresh token.
+type Rotation struct {
+	PresentedHash string    // hash of the refresh token the client presented
+	NextHash      string    // hash of the refresh token that replaces it
+	Now           time.Time // becomes LastUsedAt; the session must be active at Now
+	ExpiresAt     time.Time // the session's new expiry
+}

@@ -1,0 +1,69 @@
+package domain
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// TokenKind says what a single-use token proves. A token of one kind is
+// never accepted as another. Its zero value is invalid.
+type TokenKind struct{ name string }
+
+// The kinds of single-use token.
+var (
+	TokenEmailVerification = TokenKind{"email_verification"}
+	TokenPasswordReset     = TokenKind{"password_reset"}
+)
+
+var tokenKinds = []TokenKind{TokenEmailVerification, TokenPasswordReset}
+
+// ParseTokenKind returns the kind named s, or ErrInvalidTokenKind.
+func ParseTokenKind(s string) (TokenKind, error) {
+	for _, k := range tokenKinds {
+		if k.name == s {
+			return k, nil
+		}
+	}
+	return TokenKind{}, fmt.Errorf("%w: %q", ErrInvalidTokenKind, s)
+}
+
+// String returns the kind's name as stored.
+func (k TokenKind) String() string { return k.name }
+
+// Valid reports whether k is one of the defined kinds.
+func (k TokenKind) Valid() bool { return k != TokenKind{} }
+
+// Token is a single-use, expiring token such as an email-verification or a
+// password-reset token. Only the hash of the secret is ever stored; the
+// secret itself goes to the user and nowhere else.
+type Token struct {
+	ID        string
+	UserID    UserID
+	Kind      TokenKind
+	Hash      string // HashToken of the secret
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// opaqueTokenBytes is the randomness in every opaque token: 256 bits.
+const opaqueTokenBytes = 32
+
+// NewOpaqueToken returns a fresh random token (32 bytes from crypto/rand,
+// base64url without padding) and its hash for storage.
+func NewOpaqueToken() (secret, hash string) {
+	b := make([]byte, opaqueTokenBytes)
+	_, _ = rand.Read(b) // crypto/rand.Read never returns an error; it crashes the program instead
+	secret = base64.RawURLEncoding.EncodeToString(b)
+	return secret, HashToken(secret)
+}
+
+// HashToken returns the SHA-256 of secret as 64 lower-case hex characters,
+// the only form in which opaque tokens are stored.
+func HashToken(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
