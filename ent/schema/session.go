@@ -1,0 +1,51 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+	"github.com/google/uuid"
+)
+
+// Session holds the schema of the sessions table: one row per login, with
+// the hash of its current refresh token.
+type Session struct {
+	ent.Schema
+}
+
+// Fields of Session.
+func (Session) Fields() []ent.Field {
+	return []ent.Field{
+		field.UUID("id", uuid.UUID{}).Default(newID).Immutable(),
+		field.UUID("user_id", uuid.UUID{}).Immutable(),
+		field.String("token_hash").Unique().Sensitive().SchemaType(varchar(64)),
+		field.String("user_agent").Default("").SchemaType(varchar(512)),
+		field.String("ip").Default("").SchemaType(varchar(45)),
+		field.Time("expires_at"),
+		field.Time("created_at").Immutable().
+			Annotations(entsql.DefaultExpr("CURRENT_TIMESTAMP")),
+		field.Time("last_used_at"),
+		field.Time("revoked_at").Optional().Nillable(),
+	}
+}
+
+// Edges of Session. Rotated-away hashes go with their session.
+func (Session) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("user", User.Type).Ref("sessions").Field("user_id").
+			Unique().Required().Immutable(),
+		edge.To("rotated_tokens", RotatedToken.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade)),
+	}
+}
+
+// Indexes of Session: by owner (listing, revoking all) and by expiry
+// (pruning).
+func (Session) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("user_id"),
+		index.Fields("expires_at"),
+	}
+}

@@ -1,0 +1,47 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+	"github.com/google/uuid"
+)
+
+// Token holds the schema of the tokens table: single-use email-verification
+// and password-reset tokens, stored only as SHA-256 hashes.
+type Token struct {
+	ent.Schema
+}
+
+// Fields of Token. The kind is stored in the column "type", as the seed plan
+// names it.
+func (Token) Fields() []ent.Field {
+	return []ent.Field{
+		field.UUID("id", uuid.UUID{}).Default(newID).Immutable(),
+		field.UUID("user_id", uuid.UUID{}).Immutable(),
+		field.String("kind").StorageKey("type").Immutable().SchemaType(varchar(50)),
+		field.String("token_hash").Unique().Immutable().Sensitive().SchemaType(varchar(64)),
+		field.Time("expires_at").Immutable(),
+		field.Time("created_at").Immutable().
+			Annotations(entsql.DefaultExpr("CURRENT_TIMESTAMP")),
+	}
+}
+
+// Edges of Token.
+func (Token) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("user", User.Type).Ref("tokens").Field("user_id").
+			Unique().Required().Immutable(),
+	}
+}
+
+// Indexes of Token: by owner (superseding a user's tokens) and by expiry
+// (pruning).
+func (Token) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("user_id", "kind"),
+		index.Fields("expires_at"),
+	}
+}
