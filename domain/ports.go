@@ -30,7 +30,9 @@ type UserStore interface {
 type TokenStore interface {
 	// Create stores t and returns it with its new ID. The caller sets
 	// CreatedAt. It returns ErrNotFound when t.UserID names no user, and
-	// ErrInvalidTokenKind when t.Kind is not valid.
+	// ErrInvalidTokenKind when t.Kind is not valid. A hash that is already
+	// stored is an error without a sentinel: hashes of 256 random bits do not
+	// collide, so one that does is a bug.
 	Create(ctx context.Context, t Token) (Token, error)
 	// Consume deletes and returns the token of kind with hash, provided it
 	// has not expired at now. Of any number of concurrent calls for one
@@ -52,7 +54,8 @@ type TokenStore interface {
 // session has rotated away.
 type SessionStore interface {
 	// Create stores s and returns it with its new ID. The caller sets the
-	// timestamps. It returns ErrNotFound when s.UserID names no user.
+	// timestamps. It returns ErrNotFound when s.UserID names no user. A hash
+	// that is already stored is an error without a sentinel, as for tokens.
 	Create(ctx context.Context, s Session) (Session, error)
 	// ByID returns the session with id, revoked and expired ones included,
 	// or ErrNotFound.
@@ -78,9 +81,9 @@ type SessionStore interface {
 	// of its family, at now. Revoking a revoked session keeps its first
 	// revocation time. It returns ErrNotFound when there is no such session.
 	Revoke(ctx context.Context, id SessionID, now time.Time) error
-	// RevokeAllForUser revokes, at now, every unrevoked session of the user
-	// except the one with id except (which may be empty), and returns how
-	// many it revoked.
+	// RevokeAllForUser revokes, at now, every unrevoked session of the user,
+	// expired ones included, except the one with id except (which may be
+	// empty), and returns how many it revoked.
 	RevokeAllForUser(ctx context.Context, id UserID, except SessionID, now time.Time) (int, error)
 	// DeleteExpired deletes at most limit sessions that expired at or before
 	// now, with their rotated-away hashes, and returns how many sessions it
@@ -98,7 +101,10 @@ type Stores struct {
 // Transactor runs units of work. InTx runs fn atomically: if fn returns an
 // error or panics, nothing that fn wrote through s is kept, and the error
 // (or panic) is passed on to the caller. Stores handed to fn must not be
-// used after fn returns.
+// used after fn returns. A write the store rejects inside fn (ErrEmailTaken,
+// or ErrNotFound from a Create) ends the unit of work, as a failed statement
+// ends a Postgres transaction: fn returns that error rather than carrying on.
+// Lookups that find nothing do not end it.
 type Transactor interface {
 	InTx(ctx context.Context, fn func(ctx context.Context, s Stores) error) error
 }
