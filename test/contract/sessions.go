@@ -1,0 +1,324 @@
+package contract
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-auth/gatehouse/domain"
+)
+
+// RunSessionStore runs the SessionStore suite against the stores newSubject
+// makes.
+func RunSessionStore(t *testing.T, newSubject NewSubject) {
+	cases := map[string]func(t *testing.T, s domain.Stores){
+		"CreateThenRead":                sessionCreateThenRead,
+		"NotFound":                      sessionNotFound,
+		"UnknownUserRejected":           sessionUnknownUserRejected,
+		"RotateReplacesTheToken":        sessionRotateReplacesTheToken,
+		"RotatedHashesStayKnown":        sessionRotatedHashesStayKnown,
+		"RotateOnceUnderConcurrency":    sessionRotateOnceUnderConcurrency,
+		"RevokedSessionDoesNotRotate":   sessionRevokedDoesNotRotate,
+		"ExpiredSessionDoesNotRotate":   sessionExpiredDoesNotRotate,
+		"RevokeKeepsFirstRevocation":    sessionRevokeKeepsFirstRevocation,
+		"ListActive":                    sessionListActive,
+		"RevokeAllForUserExceptCurrent": sessionRevokeAllForUser,
+		"DeleteExpiredInBatches":        sessionDeleteExpiredInBatches,
+	}
+	for name, run := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			run(t, newSubject(t).Stores)
+		})
+	}
+}
+
+func sessionCreateThenRead(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	created := createSession(t, s, u.ID, hashOf("refresh"), t0.Add(720*time.Hour))
+
+	for name, get := range map[string]func() (domain.Session, error){
+		"ByID":        func() (domain.Session, error) { return s.Sessions.ByID(ctx, created.ID) },
+		"ByTokenHash": func() (domain.Session, error) { return s.Sessions.ByTokenHash(ctx, hashOf("refresh")) },
+	} {
+		got, err := get()
+		require.NoError(t, err, name)
+		assert.Equal(t, created.ID, got.ID, name)
+		assert.Equal(t, u.ID, got.UserID, name)
+		assert.Equal(t, hashOf("refresh"), got.TokenHash, name)
+		assert.Equal(t, "contract-test/1.0", got.UserAgent, name)
+		assert.Equal(t, "192.0.2.7", got.IP, name)
+		requireSameTime(t, t0, got.CreatedAt, name+" CreatedAt")
+		requireSameTime(t, t0, got.LastUsedAt, name+" LastUsedAt")
+		requireSameTime(t, t0.Add(720*time.Hour), got.ExpiresAt, name+" ExpiresAt")
+		assert.True(t, got.RevokedAt.IsZero(), name+" is not revoked")
+		assert.True(t, got.Active(t0), name+" is active")
+	}
+}
+
+func sessionNotFound(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	createSession(t, s, u.ID, hashOf("exists"), t0.Add(time.Hour))
+
+	for _, id := range []domain.SessionID{"0190d6a4-8e2b-7c3d-9f00-000000000000", "not-an-id", ""} {
+		_, err := s.Sessions.ByID(ctx, id)
+		require.ErrorIs(t, err, domain.ErrNotFound, "ByID(%q)", id)
+		require.ErrorIs(t, s.Sessions.Revoke(ctx, id, t0), domain.ErrNotFound, "Revoke(%q)", id)
+	}
+	_, err := s.Sessions.ByTokenHash(ctx, hashOf("unknown"))
+	require.ErrorIs(t, err, domain.ErrNotFound)
+	_, err = s.Sessions.ByRotatedHash(ctx, hashOf("exists"))
+	require.ErrorIs(t, err, domain.ErrNotFound, "a current hash is not a rotated one")
+	_, err = s.Sessions.Rotate(ctx, domain.Rotation{
+		PresentedHash: hashOf("unknown"), NextHash: hashOf("next"), Now: t0, ExpiresAt: t0.Add(time.Hour),
+	})
+	require.ErrorIs(t, err, domain.ErrNotFound)
+	list, err := s.Sessions.ListActive(ctx, "0190d6a4-8e2b-7c3d-9f00-000000000000", t0)
+	require.NoError(t, err)
+	assert.Empty(t, list)
+}
+
+func sessionUnknownUserRejected(t *testing.T, s domain.Stores) {
+	_, err := s.Sessions.Create(context.Background(), domain.Session{
+		UserID: "0190d6a4-8e2b-7c3d-9f00-000000000000", TokenHash: hashOf("orphan"),
+		CreatedAt: t0, LastUsedAt: t0, ExpiresAt: t0.Add(time.Hour),
+	})
+	require.ErrorIs(t, err, domain.ErrNotFound)
+}
+
+func sessionRotateReplacesTheToken(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	sess := createSession(t, s, u.ID, hashOf("gen-1"), t0.Add(time.Hour))
+	later := t0.Add(10 * time.Minute)
+
+	rotated, err := s.Sessions.Rotate(ctx, domain.Rotation{
+		PresentedHash: hashOf("gen-1"), NextHash: hashOf("gen-2"), Now: later, ExpiresAt: later.Add(time.Hour),
+	})
+	require.NoError(t, err)
+	assert.Equal(t, sess.ID, rotated.ID)
+	assert.Equal(t, hashOf("gen-2"), rotated.TokenHash)
+	requireSameTime(t, later, rotated.LastUsedAt, "LastUsedAt")
+	requireSameTime(t, later.Add(time.Hour), rotated.ExpiresAt, "ExpiresAt")
+	requireSameTime(t, t0, rotated.CreatedAt, "CreatedAt")
+
+	got, err := s.Sessions.ByTokenHash(ctx, hashOf("gen-2"))
+	require.NoError(t, err)
+	assert.Equal(t, sess.ID, got.ID)
+	requireSameTime(t, later, got.LastUsedAt, "stored LastUsedAt")
+	_, err = s.Sessions.ByTokenHash(ctx, hashOf("gen-1"))
+	require.ErrorIs(t, err, domain.ErrNotFound, "the old hash is no longer current")
+
+	_, err = s.Sessions.Rotate(ctx, domain.Rotation{
+		PresentedHash: hashOf("gen-1"), NextHash: hashOf("gen-x"), Now: later, ExpiresAt: later.Add(time.Hour),
+	})
+	require.ErrorIs(t, err, domain.ErrNotFound, "a rotated-away hash cannot rotate again")
+}
+
+func sessionRotatedHashesStayKnown(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	sess := createSession(t, s, u.ID, hashOf("chain-0"), t0.Add(time.Hour))
+	other := createSession(t, s, u.ID, hashOf("other-0"), t0.Add(time.Hour))
+
+	for i := range 3 {
+		_, err := s.Sessions.Rotate(ctx, domain.Rotation{
+			PresentedHash: hashOf(fmt.Sprint("chain-", i)), NextHash: hashOf(fmt.Sprint("chain-", i+1)),
+			Now: t0, ExpiresAt: t0.Add(time.Hour),
+		})
+		require.NoError(t, err)
+	}
+	for i := range 3 {
+		got, err := s.Sessions.ByRotatedHash(ctx, hashOf(fmt.Sprint("chain-", i)))
+		require.NoError(t, err, "every ancestor hash is known, not just the last one (chain-%d)", i)
+		assert.Equal(t, sess.ID, got.ID)
+	}
+	_, err := s.Sessions.ByRotatedHash(ctx, hashOf("chain-3"))
+	require.ErrorIs(t, err, domain.ErrNotFound, "the current hash has not been rotated away")
+
+	// Reuse detection: revoking the family through an ancestor leaves the
+	// user's other sessions alone.
+	family, err := s.Sessions.ByRotatedHash(ctx, hashOf("chain-0"))
+	require.NoError(t, err)
+	require.NoError(t, s.Sessions.Revoke(ctx, family.ID, t0))
+	_, err = s.Sessions.Rotate(ctx, domain.Rotation{
+		PresentedHash: hashOf("chain-3"), NextHash: hashOf("chain-4"), Now: t0, ExpiresAt: t0.Add(time.Hour),
+	})
+	require.ErrorIs(t, err, domain.ErrNotFound, "the newest descendant dies with its family")
+	_, err = s.Sessions.Rotate(ctx, domain.Rotation{
+		PresentedHash: hashOf("other-0"), NextHash: hashOf("other-1"), Now: t0, ExpiresAt: t0.Add(time.Hour),
+	})
+	require.NoError(t, err, "another session of the same user still rotates")
+	assert.NotEqual(t, other.ID, family.ID)
+}
+
+func sessionRotateOnceUnderConcurrency(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	sess := createSession(t, s, u.ID, hashOf("contested"), t0.Add(time.Hour))
+
+	errs := race(concurrency, func(i int) error {
+		_, err := s.Sessions.Rotate(ctx, domain.Rotation{
+			PresentedHash: hashOf("contested"), NextHash: hashOf(fmt.Sprint("successor-", i)),
+			Now: t0, ExpiresAt: t0.Add(time.Hour),
+		})
+		return err
+	})
+	won := winners(t, errs, domain.ErrNotFound)
+	require.Len(t, won, 1, "exactly one rotation wins")
+
+	got, err := s.Sessions.ByID(ctx, sess.ID)
+	require.NoError(t, err)
+	assert.Equal(t, hashOf(fmt.Sprint("successor-", won[0])), got.TokenHash, "the winner's successor is current")
+	family, err := s.Sessions.ByRotatedHash(ctx, hashOf("contested"))
+	require.NoError(t, err)
+	assert.Equal(t, sess.ID, family.ID)
+}
+
+func sessionRevokedDoesNotRotate(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	sess := createSession(t, s, u.ID, hashOf("revoked"), t0.Add(time.Hour))
+	require.NoError(t, s.Sessions.Revoke(ctx, sess.ID, t0))
+
+	_, err := s.Sessions.Rotate(ctx, domain.Rotation{
+		PresentedHash: hashOf("revoked"), NextHash: hashOf("next"), Now: t0, ExpiresAt: t0.Add(time.Hour),
+	})
+	require.ErrorIs(t, err, domain.ErrNotFound)
+	got, err := s.Sessions.ByTokenHash(ctx, hashOf("revoked"))
+	require.NoError(t, err, "a revoked session is still found by its hash")
+	assert.False(t, got.Active(t0))
+}
+
+func sessionExpiredDoesNotRotate(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	expires := t0.Add(time.Hour)
+	createSession(t, s, u.ID, hashOf("at-expiry"), expires)
+	createSession(t, s, u.ID, hashOf("just-before"), expires)
+
+	_, err := s.Sessions.Rotate(ctx, domain.Rotation{
+		PresentedHash: hashOf("at-expiry"), NextHash: hashOf("a2"), Now: expires, ExpiresAt: expires.Add(time.Hour),
+	})
+	require.ErrorIs(t, err, domain.ErrNotFound, "a session is expired at its expiry instant")
+	_, err = s.Sessions.Rotate(ctx, domain.Rotation{
+		PresentedHash: hashOf("just-before"), NextHash: hashOf("b2"), Now: expires.Add(-time.Microsecond), ExpiresAt: expires.Add(time.Hour),
+	})
+	require.NoError(t, err, "a session is live until its expiry instant")
+}
+
+func sessionRevokeKeepsFirstRevocation(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	sess := createSession(t, s, u.ID, hashOf("refresh"), t0.Add(time.Hour))
+
+	require.NoError(t, s.Sessions.Revoke(ctx, sess.ID, t0.Add(time.Minute)))
+	require.NoError(t, s.Sessions.Revoke(ctx, sess.ID, t0.Add(2*time.Minute)))
+
+	got, err := s.Sessions.ByID(ctx, sess.ID)
+	require.NoError(t, err)
+	requireSameTime(t, t0.Add(time.Minute), got.RevokedAt, "RevokedAt")
+}
+
+func sessionListActive(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	other := createUser(t, s)
+	older := createSession(t, s, u.ID, hashOf("older"), t0.Add(time.Hour))
+	newer := createSession(t, s, u.ID, hashOf("newer"), t0.Add(time.Hour))
+	revoked := createSession(t, s, u.ID, hashOf("revoked"), t0.Add(time.Hour))
+	createSession(t, s, u.ID, hashOf("expired"), t0.Add(time.Minute))
+	createSession(t, s, other.ID, hashOf("someone-else"), t0.Add(time.Hour))
+	require.NoError(t, s.Sessions.Revoke(ctx, revoked.ID, t0))
+	// Using "newer" most recently puts it first.
+	_, err := s.Sessions.Rotate(ctx, domain.Rotation{
+		PresentedHash: hashOf("newer"), NextHash: hashOf("newer-2"), Now: t0.Add(5 * time.Minute), ExpiresAt: t0.Add(time.Hour),
+	})
+	require.NoError(t, err)
+
+	list, err := s.Sessions.ListActive(ctx, u.ID, t0.Add(30*time.Minute))
+	require.NoError(t, err)
+	var ids []domain.SessionID
+	for _, sess := range list {
+		ids = append(ids, sess.ID)
+		assert.Equal(t, u.ID, sess.UserID)
+	}
+	assert.Equal(t, []domain.SessionID{newer.ID, older.ID}, ids)
+}
+
+func sessionRevokeAllForUser(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	other := createUser(t, s)
+	current := createSession(t, s, u.ID, hashOf("current"), t0.Add(time.Hour))
+	createSession(t, s, u.ID, hashOf("laptop"), t0.Add(time.Hour))
+	createSession(t, s, u.ID, hashOf("phone"), t0.Add(time.Hour))
+	already := createSession(t, s, u.ID, hashOf("already"), t0.Add(time.Hour))
+	require.NoError(t, s.Sessions.Revoke(ctx, already.ID, t0))
+	theirs := createSession(t, s, other.ID, hashOf("theirs"), t0.Add(time.Hour))
+
+	n, err := s.Sessions.RevokeAllForUser(ctx, u.ID, current.ID, t0.Add(time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "only unrevoked sessions other than the current one count")
+
+	list, err := s.Sessions.ListActive(ctx, u.ID, t0.Add(2*time.Minute))
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, current.ID, list[0].ID)
+	got, err := s.Sessions.ByID(ctx, theirs.ID)
+	require.NoError(t, err)
+	assert.True(t, got.Active(t0.Add(2*time.Minute)), "other users' sessions survive")
+	got, err = s.Sessions.ByID(ctx, already.ID)
+	require.NoError(t, err)
+	requireSameTime(t, t0, got.RevokedAt, "an earlier revocation keeps its time")
+
+	n, err = s.Sessions.RevokeAllForUser(ctx, u.ID, "", t0.Add(3*time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "with no exception every session goes")
+	list, err = s.Sessions.ListActive(ctx, u.ID, t0.Add(4*time.Minute))
+	require.NoError(t, err)
+	assert.Empty(t, list)
+}
+
+func sessionDeleteExpiredInBatches(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	for _, name := range []string{"old-1", "old-2", "old-3"} {
+		createSession(t, s, u.ID, hashOf(name), t0.Add(-time.Hour))
+	}
+	rotatedAway := createSession(t, s, u.ID, hashOf("old-rotated-1"), t0.Add(-2*time.Hour))
+	_, err := s.Sessions.Rotate(ctx, domain.Rotation{
+		PresentedHash: hashOf("old-rotated-1"), NextHash: hashOf("old-rotated-2"),
+		Now: t0.Add(-3 * time.Hour), ExpiresAt: t0,
+	})
+	require.NoError(t, err)
+	live := createSession(t, s, u.ID, hashOf("live"), t0.Add(time.Minute))
+
+	n, err := s.Sessions.DeleteExpired(ctx, t0, 0)
+	require.NoError(t, err)
+	assert.Equal(t, 0, n, "a limit of zero deletes nothing")
+
+	var counts []int
+	for {
+		n, err := s.Sessions.DeleteExpired(ctx, t0, 3)
+		require.NoError(t, err)
+		counts = append(counts, n)
+		if n < 3 {
+			break
+		}
+	}
+	assert.Equal(t, []int{3, 1}, counts, "four expired sessions go in batches of at most three")
+
+	_, err = s.Sessions.ByID(ctx, rotatedAway.ID)
+	require.ErrorIs(t, err, domain.ErrNotFound)
+	_, err = s.Sessions.ByRotatedHash(ctx, hashOf("old-rotated-1"))
+	require.ErrorIs(t, err, domain.ErrNotFound, "rotated hashes go with their session")
+	_, err = s.Sessions.ByID(ctx, live.ID)
+	require.NoError(t, err, "a live session survives pruning")
+}

@@ -1,0 +1,164 @@
+package contract
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-auth/gatehouse/domain"
+)
+
+// RunTokenStore runs the TokenStore suite against the stores newSubject
+// makes.
+func RunTokenStore(t *testing.T, newSubject NewSubject) {
+	cases := map[string]func(t *testing.T, s domain.Stores){
+		"ConsumeReturnsTheToken":       tokenConsumeReturnsTheToken,
+		"ConsumedOnlyOnce":             tokenConsumedOnlyOnce,
+		"ConsumedOnceUnderConcurrency": tokenConsumedOnceUnderConcurrency,
+		"KindsDoNotMix":                tokenKindsDoNotMix,
+		"ExpiredTokenIsNotConsumed":    tokenExpiredIsNotConsumed,
+		"UnknownUserRejected":          tokenUnknownUserRejected,
+		"InvalidKindRejected":          tokenInvalidKindRejected,
+		"DeleteByUser":                 tokenDeleteByUser,
+		"DeleteExpiredInBatches":       tokenDeleteExpiredInBatches,
+	}
+	for name, run := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			run(t, newSubject(t).Stores)
+		})
+	}
+}
+
+func tokenConsumeReturnsTheToken(t *testing.T, s domain.Stores) {
+	u := createUser(t, s)
+	created := createToken(t, s, u.ID, domain.TokenEmailVerification, hashOf("verify-me"), t0.Add(24*time.Hour))
+
+	got, err := s.Tokens.Consume(context.Background(), domain.TokenEmailVerification, hashOf("verify-me"), t0)
+	require.NoError(t, err)
+	assert.Equal(t, created.ID, got.ID)
+	assert.Equal(t, u.ID, got.UserID)
+	assert.Equal(t, domain.TokenEmailVerification, got.Kind)
+	assert.Equal(t, hashOf("verify-me"), got.Hash)
+	requireSameTime(t, t0.Add(24*time.Hour), got.ExpiresAt, "ExpiresAt")
+	requireSameTime(t, t0, got.CreatedAt, "CreatedAt")
+}
+
+func tokenConsumedOnlyOnce(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	createToken(t, s, u.ID, domain.TokenPasswordReset, hashOf("once"), t0.Add(time.Hour))
+
+	_, err := s.Tokens.Consume(ctx, domain.TokenPasswordReset, hashOf("once"), t0)
+	require.NoError(t, err)
+	_, err = s.Tokens.Consume(ctx, domain.TokenPasswordReset, hashOf("once"), t0)
+	require.ErrorIs(t, err, domain.ErrNotFound)
+	_, err = s.Tokens.Consume(ctx, domain.TokenPasswordReset, hashOf("never-issued"), t0)
+	require.ErrorIs(t, err, domain.ErrNotFound)
+}
+
+func tokenConsumedOnceUnderConcurrency(t *testing.T, s domain.Stores) {
+	u := createUser(t, s)
+	createToken(t, s, u.ID, domain.TokenPasswordReset, hashOf("contested"), t0.Add(time.Hour))
+
+	errs := race(concurrency, func(int) error {
+		_, err := s.Tokens.Consume(context.Background(), domain.TokenPasswordReset, hashOf("contested"), t0)
+		return err
+	})
+	require.Len(t, winners(t, errs, domain.ErrNotFound), 1, "exactly one consumption wins")
+}
+
+func tokenKindsDoNotMix(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	createToken(t, s, u.ID, domain.TokenEmailVerification, hashOf("verification"), t0.Add(time.Hour))
+
+	_, err := s.Tokens.Consume(ctx, domain.TokenPasswordReset, hashOf("verification"), t0)
+	require.ErrorIs(t, err, domain.ErrNotFound, "a verification token is no reset token")
+	_, err = s.Tokens.Consume(ctx, domain.TokenEmailVerification, hashOf("verification"), t0)
+	require.NoError(t, err, "the failed attempt with the wrong kind consumed nothing")
+}
+
+func tokenExpiredIsNotConsumed(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	expires := t0.Add(time.Hour)
+	createToken(t, s, u.ID, domain.TokenPasswordReset, hashOf("at-expiry"), expires)
+	createToken(t, s, u.ID, domain.TokenPasswordReset, hashOf("just-before"), expires)
+
+	_, err := s.Tokens.Consume(ctx, domain.TokenPasswordReset, hashOf("at-expiry"), expires)
+	require.ErrorIs(t, err, domain.ErrNotFound, "a token is expired at its expiry instant")
+	_, err = s.Tokens.Consume(ctx, domain.TokenPasswordReset, hashOf("just-before"), expires.Add(-time.Microsecond))
+	require.NoError(t, err, "a token is live until its expiry instant")
+}
+
+func tokenUnknownUserRejected(t *testing.T, s domain.Stores) {
+	_, err := s.Tokens.Create(context.Background(), domain.Token{
+		UserID: "0190d6a4-8e2b-7c3d-9f00-000000000000", Kind: domain.TokenPasswordReset,
+		Hash: hashOf("orphan"), ExpiresAt: t0.Add(time.Hour), CreatedAt: t0,
+	})
+	require.ErrorIs(t, err, domain.ErrNotFound)
+}
+
+func tokenInvalidKindRejected(t *testing.T, s domain.Stores) {
+	u := createUser(t, s)
+	_, err := s.Tokens.Create(context.Background(), domain.Token{
+		UserID: u.ID, Hash: hashOf("kindless"), ExpiresAt: t0.Add(time.Hour), CreatedAt: t0,
+	})
+	require.ErrorIs(t, err, domain.ErrInvalidTokenKind)
+}
+
+func tokenDeleteByUser(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	other := createUser(t, s)
+	createToken(t, s, u.ID, domain.TokenPasswordReset, hashOf("reset-1"), t0.Add(time.Hour))
+	createToken(t, s, u.ID, domain.TokenPasswordReset, hashOf("reset-2"), t0.Add(time.Hour))
+	createToken(t, s, u.ID, domain.TokenEmailVerification, hashOf("verify"), t0.Add(time.Hour))
+	createToken(t, s, other.ID, domain.TokenPasswordReset, hashOf("other-reset"), t0.Add(time.Hour))
+
+	n, err := s.Tokens.DeleteByUser(ctx, u.ID, domain.TokenPasswordReset)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+
+	for _, name := range []string{"reset-1", "reset-2"} {
+		_, err = s.Tokens.Consume(ctx, domain.TokenPasswordReset, hashOf(name), t0)
+		require.ErrorIs(t, err, domain.ErrNotFound, name)
+	}
+	_, err = s.Tokens.Consume(ctx, domain.TokenEmailVerification, hashOf("verify"), t0)
+	require.NoError(t, err, "tokens of another kind survive")
+	_, err = s.Tokens.Consume(ctx, domain.TokenPasswordReset, hashOf("other-reset"), t0)
+	require.NoError(t, err, "other users' tokens survive")
+}
+
+func tokenDeleteExpiredInBatches(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	for _, name := range []string{"old-1", "old-2", "old-3", "old-4", "old-5"} {
+		createToken(t, s, u.ID, domain.TokenEmailVerification, hashOf(name), t0.Add(-time.Minute))
+	}
+	createToken(t, s, u.ID, domain.TokenEmailVerification, hashOf("expires-now"), t0)
+	createToken(t, s, u.ID, domain.TokenEmailVerification, hashOf("live"), t0.Add(time.Minute))
+
+	n, err := s.Tokens.DeleteExpired(ctx, t0, 0)
+	require.NoError(t, err)
+	assert.Equal(t, 0, n, "a limit of zero deletes nothing")
+
+	var counts []int
+	for {
+		n, err := s.Tokens.DeleteExpired(ctx, t0, 2)
+		require.NoError(t, err)
+		counts = append(counts, n)
+		if n < 2 {
+			break
+		}
+	}
+	assert.Equal(t, []int{2, 2, 2, 0}, counts, "six expired tokens go in batches of at most two")
+
+	got, err := s.Tokens.Consume(ctx, domain.TokenEmailVerification, hashOf("live"), t0)
+	require.NoError(t, err, "a live token survives pruning")
+	assert.Equal(t, hashOf("live"), got.Hash)
+}
