@@ -15,3 +15,22 @@ var (
 	// ErrInvalidTokenKind means a string names no token kind.
 	ErrInvalidTokenKind = errors.New("invalid token kind")
 )
+
+// Errors of the authentication flows.
+var (
+	// ErrInvalidCredentials means the email or the password is wrong; which
+	// one is never told.
+	ErrInvalidCredentials = errors.New("invalid credentials")
+	// ErrInvalidRefreshToken means a refresh token is unknown, expired or
+	// belongs to a revoked session.
+	ErrInvalidRefreshToken = errors.New("invalid refresh token")
+	// ErrRefreshTokenReused means a refresh token that had already been
+	// rotated away was presented again; its whole session is now revoked.
+	ErrRefreshTokenReused = errors.New("refresh token reused")
+	// ErrInvalidAccessToken means an access token is malformed, forged,
+	// signed by an unknown key, or meant for another issuer or audience.
+	ErrInvalidAccessToken = errors.New("invalid access token")
+	// ErrAccessTokenExpired means an otherwise valid access token is past
+	// its expiry.
+	ErrAccessTokenExpired = errors.New("access token expired")
+)
