@@ -1,0 +1,207 @@
+// Package entstore implements the domain's store ports on Ent, over
+// Postgres (through pgx) or SQLite (through modernc.org/sqlite, pure Go).
+//
+// Open connects to the database a URL names; (*DB).Stores returns the stores
+// outside any unit of work, and (*DB).InTx runs a unit of work over stores
+// that share one database transaction. The schema is created and upgraded by
+// the versioned migrations (Migrate), never from ent/schema at run time.
+//
+// Ent types never leave this package: every store converts to and from the
+// domain's types, and maps driver errors to the domain's sentinels.
+package entstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/google/uuid"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+
+	"github.com/gatehouse-auth/gatehouse/domain"
+	"github.com/gatehouse-auth/gatehouse/ent"
+)
+
+// sqliteParams configures every SQLite connection:
+//   - foreign_keys(1): SQLite enforces foreign keys, and with them the ON
+//     DELETE CASCADEs the schema relies on, only when asked to.
+//   - journal_mode(WAL): readers do not block the writer, nor it them.
+//   - busy_timeout(10000): wait up to 10s for another process's write lock
+//     instead of failing at once with SQLITE_BUSY.
+//   - _txlock=immediate: BEGIN takes the write lock up front, so a
+//     transaction that reads and then writes never fails half-way on a lock
+//     upgrade, and the conditional updates that settle races run serially.
+//   - _time_format=sqlite: times are written as "YYYY-MM-DD HH:MM:SS.fff+00:00",
+//     SQLite's own format. Since the stores write every time in UTC, the text
+//     sorts like the instant, so comparisons such as expires_at <= ? work.
+const sqliteParams = "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+	"&_txlock=immediate&_time_format=sqlite"
+
+// schemePattern matches a URL scheme (RFC 3986), which is safe to name in an
+// error; nothing else of a database URL is, since it may hold a password.
+var schemePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*$`)
+
+// DB is an open Gatehouse database. It is safe for concurrent use.
+type DB struct {
+	db      *sql.DB
+	dialect string
+	client  *ent.Client
+}
+
+var _ domain.Transactor = (*DB)(nil)
+
+// Open connects to the database that databaseURL names and checks that it
+// answers. Accepted URLs are postgres://… or postgresql://… (a libpq URL,
+// served by pgx) and sqlite://PATH, where PATH is relative
+// (sqlite://gatehouse.db) or absolute (sqlite:///var/lib/gatehouse.db) and
+// takes no query parameters. Open does not create or migrate the schema; see
+// Migrate.
+//
+// SQLite gets a single connection: SQLite has one writer at a time anyway,
+// and with one connection Go's pool queues the writers in order instead of
+// leaving them to poll SQLite's lock. The price is that while a transaction
+// runs (InTx), every other use of the DB waits for it, so a unit of work
+// must use only the stores InTx hands it.
+func Open(ctx context.Context, databaseURL string) (*DB, error) {
+	scheme, rest, ok := strings.Cut(databaseURL, "://")
+	switch {
+	case ok && (scheme == "postgres" || scheme == "postgresql"):
+		return open(ctx, "pgx", databaseURL, dialect.Postgres, 0)
+	case ok && scheme == "sqlite":
+		if rest == "" {
+			return nil, errors.New("entstore: open: sqlite URL names no file")
+		}
+		if strings.Contains(rest, "?") {
+			return nil, errors.New("entstore: open: sqlite URL takes no query parameters")
+		}
+		return open(ctx, "sqlite", rest+"?"+sqliteParams, dialect.SQLite, 1)
+	case ok && schemePattern.MatchString(scheme):
+		return nil, fmt.Errorf("entstore: open: unsupported database URL scheme %q: want postgres://, postgresql:// or sqlite://", scheme)
+	default:
+		return nil, errors.New("entstore: open: database URL has no scheme: want postgres://, postgresql:// or sqlite://")
+	}
+}
+
+// open opens and pings the database; maxConns 0 leaves the pool unbounded.
+func open(ctx context.Context, driver, dsn, dialectName string, maxConns int) (*DB, error) {
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("entstore: open %s: %w", dialectName, err)
+	}
+	if maxConns > 0 {
+		db.SetMaxOpenConns(maxConns)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close() // the ping's error is the one worth reporting
+		return nil, fmt.Errorf("entstore: open %s: %w", dialectName, err)
+	}
+	client := ent.NewClient(ent.Driver(entsql.OpenDB(dialectName, db)))
+	return &DB{db: db, dialect: dialectName, client: client}, nil
+}
+
+// SQL returns the underlying database handle, for the migration runner and
+// health checks. Closing it closes d.
+func (d *DB) SQL() *sql.DB { return d.db }
+
+// Dialect returns Ent's name for the database's dialect: "postgres" or
+// "sqlite3".
+func (d *DB) Dialect() string { return d.dialect }
+
+// Close closes the database. Stores obtained from d must not be used after.
+func (d *DB) Close() error {
+	if err := d.client.Close(); err != nil {
+		return fmt.Errorf("entstore: close: %w", err)
+	}
+	return nil
+}
+
+// Stores returns the stores outside any unit of work: each call to them
+// stands alone.
+func (d *DB) Stores() domain.Stores { return storesOver(d.client) }
+
+// InTx runs fn in one database transaction, handing it stores that work in
+// that transaction. It commits when fn returns nil and rolls back when fn
+// returns an error or panics; fn's error is returned as it is, and a panic
+// goes on after the rollback.
+func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context, s domain.Stores) error) error {
+	return inTx(ctx, d.client, func(c *ent.Client) error {
+		return fn(ctx, storesOver(c))
+	})
+}
+
+// storesOver returns the stores that work through c.
+func storesOver(c *ent.Client) domain.Stores {
+	return domain.Stores{
+		Users:    &userStore{client: c},
+		Tokens:   &tokenStore{client: c},
+		Sessions: &sessionStore{client: c},
+	}
+}
+
+// inTx runs fn in a transaction on c and commits if fn returns nil. When c
+// is already transactional, fn runs on c, in the transaction that is open,
+// which its owner commits or rolls back.
+func inTx(ctx context.Context, c *ent.Client, fn func(c *ent.Client) error) error {
+	tx, err := c.Tx(ctx)
+	if errors.Is(err, ent.ErrTxStarted) {
+		return fn(c)
+	}
+	if err != nil {
+		return fmt.Errorf("entstore: begin transaction: %w", err)
+	}
+	committed := false
+	defer func() {
+		// Rolls back on error, on panic (which then goes on) and on
+		// runtime.Goexit. A failed rollback changes nothing for the caller:
+		// the transaction is over and fn's failure is the one to report.
+		if !committed {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(tx.Client()); err != nil {
+		return err
+	}
+	committed = true // after Commit, even a failed one, there is nothing to roll back
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("entstore: commit: %w", err)
+	}
+	return nil
+}
+
+// parseID parses the ID of a stored row. An ID that is no UUID names no
+// row, so callers treat !ok as not found.
+func parseID(id string) (uuid.UUID, bool) {
+	u, err := uuid.Parse(id)
+	return u, err == nil
+}
+
+// dbTime returns t as the stores write and compare it: in UTC (which also
+// drops any monotonic reading), cut to microseconds, Postgres's precision.
+// A store thus returns from a write the very times it later reads back, and
+// compares times the same way on SQLite as on Postgres.
+func dbTime(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// firstExpired returns the predicate "id IN (the IDs of the first limit rows
+// of table that expired at or before now)". It bounds a prune to limit rows
+// in one statement whatever limit is, where a list of IDs as parameters
+// would run into the drivers' limits on parameters.
+func firstExpired(table, idColumn, expiresColumn string, now time.Time, limit int) func(*entsql.Selector) {
+	return func(s *entsql.Selector) {
+		ids := entsql.Dialect(s.Dialect()).
+			Select(idColumn).
+			From(entsql.Table(table)).
+			Where(entsql.LTE(expiresColumn, now)).
+			OrderBy(expiresColumn).
+			Limit(limit)
+		s.Where(entsql.In(s.C(idColumn), ids))
+	}
+}

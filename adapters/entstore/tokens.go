@@ -1,0 +1,133 @@
+package entstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/domain"
+	"github.com/gatehouse-auth/gatehouse/ent"
+	"github.com/gatehouse-auth/gatehouse/ent/predicate"
+	"github.com/gatehouse-auth/gatehouse/ent/token"
+)
+
+// tokenStore implements domain.TokenStore on the tokens table.
+type tokenStore struct {
+	client *ent.Client
+}
+
+var _ domain.TokenStore = (*tokenStore)(nil)
+
+// Create stores t with a new ID.
+func (s *tokenStore) Create(ctx context.Context, t domain.Token) (domain.Token, error) {
+	const op = "create token"
+	if !t.Kind.Valid() {
+		return domain.Token{}, fmt.Errorf("entstore: %s: %w", op, domain.ErrInvalidTokenKind)
+	}
+	uid, ok := parseID(string(t.UserID))
+	if !ok {
+		return domain.Token{}, notFound(op)
+	}
+	row, err := s.client.Token.Create().
+		SetUserID(uid).
+		SetKind(t.Kind.String()).
+		SetTokenHash(t.Hash).
+		SetExpiresAt(dbTime(t.ExpiresAt)).
+		SetCreatedAt(dbTime(t.CreatedAt)).
+		Save(ctx)
+	if err != nil {
+		return domain.Token{}, tokenError(op, err)
+	}
+	return tokenFromEnt(op, row)
+}
+
+// Consume finds the unexpired token and then deletes it on the condition
+// that it is still there and unexpired. Concurrent consumers may all find
+// it, but the database lets only one delete the row: on Postgres the others
+// wait for its row lock and then see the row gone, on SQLite writers run one
+// at a time. The one whose delete affected the row wins.
+func (s *tokenStore) Consume(ctx context.Context, kind domain.TokenKind, hash string, now time.Time) (domain.Token, error) {
+	const op = "consume token"
+	now = dbTime(now)
+	row, err := s.client.Token.Query().
+		Where(token.TokenHash(hash), token.Kind(kind.String()), token.ExpiresAtGT(now)).
+		Only(ctx)
+	if err != nil {
+		return domain.Token{}, tokenError(op, err)
+	}
+	n, err := s.client.Token.Delete().
+		Where(token.ID(row.ID), token.ExpiresAtGT(now)).
+		Exec(ctx)
+	if err != nil {
+		return domain.Token{}, tokenError(op, err)
+	}
+	if n != 1 {
+		return domain.Token{}, notFound(op)
+	}
+	return tokenFromEnt(op, row)
+}
+
+// DeleteByUser deletes the user's tokens of kind.
+func (s *tokenStore) DeleteByUser(ctx context.Context, id domain.UserID, kind domain.TokenKind) (int, error) {
+	const op = "delete user tokens"
+	uid, ok := parseID(string(id))
+	if !ok {
+		return 0, nil // no user has this ID, so none has tokens
+	}
+	n, err := s.client.Token.Delete().
+		Where(token.UserID(uid), token.Kind(kind.String())).
+		Exec(ctx)
+	if err != nil {
+		return 0, tokenError(op, err)
+	}
+	return n, nil
+}
+
+// DeleteExpired deletes up to limit expired tokens, those that expired first
+// first, in one statement.
+func (s *tokenStore) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
+	const op = "delete expired tokens"
+	if limit <= 0 {
+		return 0, nil
+	}
+	now = dbTime(now)
+	n, err := s.client.Token.Delete().
+		Where(
+			token.ExpiresAtLTE(now),
+			predicate.Token(firstExpired(token.Table, token.FieldID, token.FieldExpiresAt, now, limit)),
+		).
+		Exec(ctx)
+	if err != nil {
+		return 0, tokenError(op, err)
+	}
+	return n, nil
+}
+
+// tokenError maps an error from op on the tokens table to the domain's
+// errors: not found to ErrNotFound and a foreign-key violation, which can
+// only be the user's, to ErrNotFound as well.
+func tokenError(op string, err error) error {
+	switch {
+	case ent.IsNotFound(err), isForeignKeyViolation(err):
+		return notFound(op)
+	default:
+		return fmt.Errorf("entstore: %s: %w", op, err)
+	}
+}
+
+// tokenFromEnt converts a tokens row read by op. A stored kind that names no
+// kind is a corrupt row, reported as an internal error.
+func tokenFromEnt(op string, row *ent.Token) (domain.Token, error) {
+	kind, err := domain.ParseTokenKind(row.Kind)
+	if err != nil {
+		return domain.Token{}, fmt.Errorf("entstore: %s: corrupt tokens row: %v", op, err)
+	}
+	return domain.Token{
+		ID:        row.ID.String(),
+		UserID:    domain.UserID(row.UserID.String()),
+		Kind:      kind,
+		Hash:      row.TokenHash,
+		ExpiresAt: row.ExpiresAt.UTC(),
+		CreatedAt: row.CreatedAt.UTC(),
+	}, nil
+}
