@@ -28,7 +28,9 @@ docker version --format '{{.Server.Version}}' >/dev/null 2>&1 || die "the Docker
 if ! command -v mmdebstrap >/dev/null 2>&1; then
 	[ "$(id -u)" = 0 ] || die "mmdebstrap is not installed (apt-get install mmdebstrap)"
 	log "installing mmdebstrap"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mmdebstrap >&2
+	# A fresh machine may have no package lists yet.
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mmdebstrap >&2 ||
+		{ apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mmdebstrap >&2; }
 fi
 
 workdir="$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-pgimage.XXXXXX")"

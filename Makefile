@@ -1,0 +1,60 @@
+# Gatehouse's build. `make run` and `make test` are the two commands a new
+# machine needs; every other target is for maintainers.
+
+GO          ?= go
+# The reaper image the pinned testcontainers-go release starts; where it can
+# be neither found nor pulled, the reaper is disabled and the test harness
+# removes its own containers.
+RYUK_IMAGE  := testcontainers/ryuk:0.14.0
+PGTEST_LABEL := io.gatehouse.test
+
+# testcontainers guesses where published ports are reachable from the bridge
+# network's gateway, which inside a container (as here and on CI) may not
+# route; with a local daemon they are on this host's loopback.
+ifeq ($(DOCKER_HOST),)
+export TESTCONTAINERS_HOST_OVERRIDE ?= localhost
+endif
+
+.PHONY: all build test lint generate test-image clean-test-containers
+
+all: lint build test
+
+## build: compile every package
+build:
+	CGO_ENABLED=0 $(GO) build ./...
+
+## test: the whole suite with the race detector, container tests included
+test: clean-test-containers
+	@image="$$(test/pgtest/image/ensure.sh)"; \
+	if docker image inspect $(RYUK_IMAGE) >/dev/null 2>&1 || timeout 60 docker pull -q $(RYUK_IMAGE) >/dev/null 2>&1; then \
+		ryuk=false; \
+	else \
+		echo "test: reaper image $(RYUK_IMAGE) unavailable; disabling it (the harness removes its own containers)" >&2; \
+		ryuk=true; \
+	fi; \
+	GATEHOUSE_TEST_POSTGRES_IMAGE="$$image" TESTCONTAINERS_RYUK_DISABLED=$$ryuk \
+		$(GO) test -race -count=1 ./...; status=$$?; \
+	$(MAKE) --no-print-directory clean-test-containers; exit $$status
+
+## test-image: make sure a Postgres test image exists, building it offline if need be
+test-image:
+	@test/pgtest/image/ensure.sh
+
+## lint: gofmt and go vet
+lint:
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+## generate: regenerate the Ent code from ent/schema and the next migration (NAME=short_name)
+generate:
+	$(GO) generate ./ent
+	@image="$$(test/pgtest/image/ensure.sh)"; \
+	GATEHOUSE_TEST_POSTGRES_IMAGE="$$image" TESTCONTAINERS_RYUK_DISABLED=true \
+		$(GO) run ./ent/migrategen -name "$(or $(NAME),change)"
+	$(GO) mod tidy
+
+# Containers a killed test binary left behind (they carry the harness's label).
+clean-test-containers:
+	@ids="$$(docker ps -aq --filter label=$(PGTEST_LABEL) 2>/dev/null)"; \
+	if [ -n "$$ids" ]; then docker rm -f $$ids >/dev/null; fi
