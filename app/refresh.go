@@ -1,0 +1,85 @@
+package app
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/domain"
+)
+
+// Refresh rotates the session whose current refresh token is refreshToken:
+// the token is spent, and the client gets a new one with a fresh access
+// token carrying the user's current tier. Presenting a token that was
+// already rotated away revokes its whole session and returns
+// domain.ErrRefreshTokenReused; an unknown, expired or revoked one returns
+// domain.ErrInvalidRefreshToken.
+func (s *Service) Refresh(ctx context.Context, refreshToken string) (Tokens, error) {
+	if !wellFormedToken(refreshToken) {
+		return Tokens{}, domain.ErrInvalidRefreshToken
+	}
+	presented := domain.HashToken(refreshToken)
+	next, nextHash := domain.NewOpaqueToken()
+	now := s.Clock.Now()
+
+	var (
+		session domain.Session
+		user    domain.User
+		revoked domain.SessionID // set when the token was reused
+	)
+	err := s.Transactor.InTx(ctx, func(ctx context.Context, tx domain.Stores) error {
+		var err error
+		session, err = tx.Sessions.Rotate(ctx, domain.Rotation{
+			PresentedHash: presented, NextHash: nextHash, Now: now, ExpiresAt: now.Add(s.cfg.RefreshTokenTTL),
+		})
+		if errors.Is(err, domain.ErrNotFound) {
+			revoked, err = revokeReused(ctx, tx, presented, now)
+			if err == nil && revoked == "" {
+				err = domain.ErrInvalidRefreshToken
+			}
+			return err // nil commits the revocation
+		}
+		if err != nil {
+			return err
+		}
+		user, err = tx.Users.ByID(ctx, session.UserID)
+		return err
+	})
+	switch {
+	case err != nil:
+		return Tokens{}, fmt.Errorf("app: refresh: %w", err)
+	case revoked != "":
+		s.Logger.WarnContext(ctx, "refresh token reused; session revoked", "session_id", revoked)
+		return Tokens{}, domain.ErrRefreshTokenReused
+	}
+	return s.issue(ctx, user, session.ID, next, now)
+}
+
+// revokeReused revokes the session that once rotated away the token with
+// hash and returns its ID, or "" when no session ever had that token.
+func revokeReused(ctx context.Context, tx domain.Stores, hash string, now time.Time) (domain.SessionID, error) {
+	family, err := tx.Sessions.ByRotatedHash(ctx, hash)
+	if errors.Is(err, domain.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return family.ID, tx.Sessions.Revoke(ctx, family.ID, now)
+}
+
+// opaqueTokenLength is the length of domain.NewOpaqueToken's secrets: 32
+// bytes in unpadded base64url.
+var opaqueTokenLength = base64.RawURLEncoding.EncodedLen(32)
+
+// wellFormedToken reports whether s could be one of Gatehouse's opaque
+// tokens, so that garbage costs no database round trip.
+func wellFormedToken(s string) bool {
+	if len(s) != opaqueTokenLength {
+		return false
+	}
+	_, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	return err == nil
+}

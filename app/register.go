@@ -1,0 +1,116 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/domain"
+)
+
+// maxEmailLength is the longest email address SMTP can carry (RFC 5321).
+const maxEmailLength = 254
+
+// RegisterInput is a registration request. Bearer holds the verified claims
+// of the caller's access token, if it sent one: registering with an
+// anonymous user's token upgrades that user in place.
+type RegisterInput struct {
+	Email    string
+	Password string
+	Client   Client
+	Bearer   *domain.Claims
+}
+
+// Register creates a user of tier free with the email and password, or
+// upgrades the anonymous bearer to one, keeping its ID, and starts a new
+// session. It returns a *domain.ValidationError for a malformed email or a
+// password the policy rejects, domain.ErrEmailTaken when another user has
+// the email, and ErrAlreadyRegistered when the bearer is not anonymous.
+func (s *Service) Register(ctx context.Context, in RegisterInput) (Tokens, error) {
+	email := domain.NormalizeEmail(in.Email)
+	problems := &domain.ValidationError{}
+	checkEmail(problems, email)
+	if err := domain.CheckPassword(in.Password, email); err != nil {
+		var v *domain.ValidationError
+		if !errors.As(err, &v) {
+			return Tokens{}, err
+		}
+		problems.Problems = append(problems.Problems, v.Problems...)
+	}
+	if err := problems.Err(); err != nil {
+		return Tokens{}, err
+	}
+	hash, err := s.Hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return Tokens{}, fmt.Errorf("app: register: %w", err)
+	}
+
+	now := s.Clock.Now()
+	session, refresh := s.newSession("", in.Client, now)
+	var user domain.User
+	err = s.Transactor.InTx(ctx, func(ctx context.Context, tx domain.Stores) error {
+		var err error
+		if in.Bearer != nil {
+			user, err = upgrade(ctx, tx, *in.Bearer, email, hash, now)
+		} else {
+			user, err = tx.Users.Create(ctx, domain.User{
+				Email: email, PasswordHash: hash, Tier: domain.TierFree, CreatedAt: now, UpdatedAt: now,
+			})
+		}
+		if err != nil {
+			return err
+		}
+		session.UserID = user.ID
+		session, err = tx.Sessions.Create(ctx, session)
+		return err
+	})
+	if err != nil {
+		return Tokens{}, fmt.Errorf("app: register: %w", err)
+	}
+	return s.issue(ctx, user, session.ID, refresh, now)
+}
+
+// upgrade turns the anonymous user the bearer claims name into a free user
+// with email and password, and ends the anonymous session: the client gets a
+// new one.
+func upgrade(ctx context.Context, tx domain.Stores, bearer domain.Claims, email, hash string, now time.Time) (domain.User, error) {
+	user, err := tx.Users.ByID(ctx, bearer.Subject)
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.User{}, domain.ErrInvalidAccessToken // deleted since the token was issued
+	}
+	if err != nil {
+		return domain.User{}, err
+	}
+	if user.Tier != domain.TierAnonymous {
+		return domain.User{}, ErrAlreadyRegistered
+	}
+	user.Email, user.PasswordHash, user.Tier, user.UpdatedAt = email, hash, domain.TierFree, now
+	if user, err = tx.Users.Update(ctx, user); err != nil {
+		return domain.User{}, err
+	}
+	if err := tx.Sessions.Revoke(ctx, bearer.SessionID, now); err != nil && !errors.Is(err, domain.ErrNotFound) {
+		return domain.User{}, err
+	}
+	return user, nil
+}
+
+// checkEmail records a problem when email (already normalised) is not a
+// plain address such as ada@example.com.
+func checkEmail(problems *domain.ValidationError, email string) {
+	switch {
+	case email == "":
+		problems.Add("email", "required", "Enter an email address.")
+		return
+	case len(email) > maxEmailLength:
+		problems.Add("email", "invalid_email", "An email address has at most 254 characters.")
+		return
+	}
+	addr, err := mail.ParseAddress(email)
+	_, domainPart, _ := strings.Cut(email, "@")
+	if err != nil || addr.Address != email || addr.Name != "" || !strings.Contains(domainPart, ".") {
+		problems.Add("email", "invalid_email", "Enter an email address such as ada@example.com.")
+	}
+}
