@@ -1,0 +1,150 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-auth/gatehouse/adapters/memstore"
+	"github.com/gatehouse-auth/gatehouse/app"
+	"github.com/gatehouse-auth/gatehouse/domain"
+)
+
+// fakeHasher "hashes" by prefixing, so flows run fast; hashes that start
+// with "legacy$" match but ask for a rehash, as bcrypt hashes do.
+type fakeHasher struct{ hashes, verifies atomic.Int64 }
+
+func (h *fakeHasher) Hash(_ context.Context, password string) (string, error) {
+	h.hashes.Add(1)
+	return "fake$" + password, nil
+}
+
+func (h *fakeHasher) Verify(_ context.Context, encoded, password string) (bool, bool, error) {
+	h.verifies.Add(1)
+	scheme, rest, ok := strings.Cut(encoded, "$")
+	if !ok {
+		return false, false, errors.New("fakeHasher: malformed hash")
+	}
+	return rest == password, scheme == "legacy" && rest == password, nil
+}
+
+// fakeTokens issues opaque access tokens and remembers their claims.
+type fakeTokens struct {
+	mu     sync.Mutex
+	claims map[string]domain.Claims
+}
+
+func (f *fakeTokens) Issue(_ context.Context, c domain.Claims) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	token := "at-" + c.ID
+	f.claims[token] = c
+	return token, nil
+}
+
+func (f *fakeTokens) Verify(_ context.Context, token string, now time.Time) (domain.Claims, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.claims[token]
+	switch {
+	case !ok:
+		return domain.Claims{}, domain.ErrInvalidAccessToken
+	case !now.Before(c.ExpiresAt):
+		return domain.Claims{}, domain.ErrAccessTokenExpired
+	}
+	return c, nil
+}
+
+// fakeClock is a clock the test moves by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// env is a Service on memstore with its fakes, for one test.
+type env struct {
+	*app.Service
+	store  *memstore.Store
+	hasher *fakeHasher
+	tokens *fakeTokens
+	clock  *fakeClock
+}
+
+const (
+	accessTTL  = 15 * time.Minute
+	refreshTTL = 720 * time.Hour
+)
+
+var client = app.Client{IP: "203.0.113.9", UserAgent: "app-test/1.0"}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{
+		store:  memstore.New(),
+		hasher: &fakeHasher{},
+		tokens: &fakeTokens{claims: map[string]domain.Claims{}},
+		clock:  &fakeClock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)},
+	}
+	svc, err := app.New(context.Background(), app.Deps{
+		Stores:       e.store.Stores(),
+		Transactor:   e.store,
+		Hasher:       e.hasher,
+		AccessTokens: e.tokens,
+		Clock:        e.clock,
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}, app.Config{AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL})
+	require.NoError(t, err)
+	e.Service = svc
+	return e
+}
+
+// register registers a fresh user and returns its tokens.
+func (e *env) register(t *testing.T, email string) app.Tokens {
+	t.Helper()
+	tokens, err := e.Register(context.Background(), app.RegisterInput{
+		Email: email, Password: "correct horse battery staple", Client: client,
+	})
+	require.NoError(t, err)
+	return tokens
+}
+
+// claims returns the claims of an access token the fake issued.
+func (e *env) claims(t *testing.T, access string) domain.Claims {
+	t.Helper()
+	c, err := e.tokens.Verify(context.Background(), access, e.clock.Now())
+	require.NoError(t, err)
+	return c
+}
+
+// requireProblems fails unless err is a validation error with exactly the
+// given field:code pairs.
+func requireProblems(t *testing.T, err error, want ...string) {
+	t.Helper()
+	var v *domain.ValidationError
+	require.ErrorAs(t, err, &v)
+	var got []string
+	for _, p := range v.Problems {
+		got = append(got, p.Field+":"+p.Code)
+	}
+	require.ElementsMatch(t, want, got)
+}
