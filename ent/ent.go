@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/gatehouse-auth/gatehouse/ent/rotatedtoken"
 	"github.com/gatehouse-auth/gatehouse/ent/session"
+	"github.com/gatehouse-auth/gatehouse/ent/signingkey"
 	"github.com/gatehouse-auth/gatehouse/ent/token"
 	"github.com/gatehouse-auth/gatehouse/ent/user"
 )
@@ -78,6 +79,7 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			rotatedtoken.Table: rotatedtoken.ValidColumn,
 			session.Table:      session.ValidColumn,
+			signingkey.Table:   signingkey.ValidColumn,
 			token.Table:        token.ValidColumn,
 			user.Table:         user.ValidColumn,
 		})

@@ -3,7 +3,8 @@
 //
 // Open connects to the database a URL names; (*DB).Stores returns the stores
 // outside any unit of work, and (*DB).InTx runs a unit of work over stores
-// that share one database transaction. The schema is created and upgraded by
+// that share one database transaction. (*DB).Keys returns the signing-key
+// store, which belongs to no unit of work. The schema is created and upgraded by
 // the versioned migrations (Migrate), never from ent/schema at run time.
 //
 // Ent types never leave this package: every store converts to and from the
@@ -125,6 +126,11 @@ func (d *DB) Close() error {
 // Stores returns the stores outside any unit of work: each call to them
 // stands alone.
 func (d *DB) Stores() domain.Stores { return storesOver(d.client) }
+
+// Keys returns the signing-key store. Keys belong to no unit of work: each
+// call stands alone. On SQLite it waits, like every use of d, while a unit
+// of work runs (see Open).
+func (d *DB) Keys() domain.KeyStore { return &keyStore{client: d.client} }
 
 // InTx runs fn in one database transaction, handing it stores that work in
 // that transaction. It commits when fn returns nil and rolls back when fn

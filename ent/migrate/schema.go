@@ -67,6 +67,27 @@ var (
 			},
 		},
 	}
+	// SigningKeysColumns holds the columns for the "signing_keys" table.
+	SigningKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(64)", "sqlite3": "varchar(64)"}},
+		{Name: "algorithm", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(16)", "sqlite3": "varchar(16)"}},
+		{Name: "public_key", Type: field.TypeBytes},
+		{Name: "encrypted_private_key", Type: field.TypeBytes},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// SigningKeysTable holds the schema information for the "signing_keys" table.
+	SigningKeysTable = &schema.Table{
+		Name:       "signing_keys",
+		Columns:    SigningKeysColumns,
+		PrimaryKey: []*schema.Column{SigningKeysColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "signingkey_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{SigningKeysColumns[4]},
+			},
+		},
+	}
 	// TokensColumns holds the columns for the "tokens" table.
 	TokensColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -122,6 +143,7 @@ var (
 	Tables = []*schema.Table{
 		RotatedTokensTable,
 		SessionsTable,
+		SigningKeysTable,
 		TokensTable,
 		UsersTable,
 	}

@@ -15,6 +15,7 @@ import (
 type Subject struct {
 	Stores     domain.Stores     // the stores outside any unit of work
 	Transactor domain.Transactor // runs units of work over the same data
+	Keys       domain.KeyStore   // the signing keys, which belong to no unit of work
 }
 
 // NewSubject returns a fresh, empty Subject for t. It registers its own
@@ -28,4 +29,5 @@ func Run(t *testing.T, newSubject NewSubject) {
 	t.Run("TokenStore", func(t *testing.T) { RunTokenStore(t, newSubject) })
 	t.Run("SessionStore", func(t *testing.T) { RunSessionStore(t, newSubject) })
 	t.Run("Transactor", func(t *testing.T) { RunTransactor(t, newSubject) })
+	t.Run("KeyStore", func(t *testing.T) { RunKeyStore(t, newSubject) })
 }
