@@ -15,12 +15,22 @@ ifeq ($(DOCKER_HOST),)
 export TESTCONTAINERS_HOST_OVERRIDE ?= localhost
 endif
 
-.PHONY: all build test lint generate test-image clean-test-containers
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT      ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BUILD_DATE  ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS     := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(BUILD_DATE)
+
+.PHONY: all run build test lint generate test-image clean-test-containers
 
 all: lint build test
 
-## build: compile every package
+## run: the server on the embedded SQLite default (./gatehouse.db) and :8080
+run: build
+	./bin/gatehouse serve
+
+## build: the static gatehouse binary in bin/ (and every other package compiles)
 build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/gatehouse ./cmd/gatehouse
 	CGO_ENABLED=0 $(GO) build ./...
 
 ## test: the whole suite with the race detector, container tests included
@@ -42,7 +52,7 @@ test-image:
 
 ## lint: gofmt and go vet
 lint:
-	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; \
+	@unformatted="$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go'))"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
