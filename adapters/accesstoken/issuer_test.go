@@ -1,0 +1,602 @@
+package accesstoken_test
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-auth/gatehouse/adapters/accesstoken"
+	"github.com/gatehouse-auth/gatehouse/domain"
+)
+
+func TestIssueVerifyRoundTrip(t *testing.T) {
+	e := newEnv()
+	iss := e.replica(t)
+	kid := e.keys.stored()[0].ID
+
+	for _, c := range []domain.Claims{
+		{
+			ID: "jti-1", Subject: "user-1", SessionID: "session-1", Tier: domain.TierMember,
+			EmailVerified: true, IssuedAt: t0, ExpiresAt: t0.Add(testTTL),
+		},
+		{
+			ID: "jti-2", Subject: "user-2", SessionID: "session-2", Tier: domain.TierAnonymous,
+			EmailVerified: false, IssuedAt: t0, ExpiresAt: t0.Add(time.Minute),
+		},
+	} {
+		tok, err := iss.Issue(t.Context(), c)
+		require.NoError(t, err)
+
+		got, err := iss.Verify(t.Context(), tok, t0)
+		require.NoError(t, err)
+		require.Equal(t, c, got)
+
+		require.Equal(t, map[string]any{"alg": "ES256", "typ": "at+jwt", "kid": kid}, header(t, tok))
+		require.Equal(t, map[string]any{
+			"iss":            testIssuer,
+			"aud":            testAudience, // a single string, not an array
+			"sub":            string(c.Subject),
+			"sid":            string(c.SessionID),
+			"tier":           c.Tier.String(),
+			"email_verified": c.EmailVerified,
+			"iat":            float64(c.IssuedAt.Unix()),
+			"exp":            float64(c.ExpiresAt.Unix()),
+			"jti":            c.ID,
+		}, payload(t, tok))
+	}
+}
+
+func TestIssueTruncatesTimesToSeconds(t *testing.T) {
+	e := newEnv()
+	e.clock.Set(t0.Add(700 * time.Millisecond))
+	iss := e.replica(t)
+
+	tok := e.issue(t, iss)
+
+	require.Equal(t, float64(t0.Unix()), payload(t, tok)["iat"])
+	got, err := iss.Verify(t.Context(), tok, e.clock.Now())
+	require.NoError(t, err)
+	require.Equal(t, t0, got.IssuedAt)
+	require.Equal(t, t0.Add(testTTL), got.ExpiresAt)
+}
+
+func TestIssueRejectsClaims(t *testing.T) {
+	e := newEnv()
+	iss := e.replica(t)
+	for name, change := range map[string]func(*domain.Claims){
+		"no id":                   func(c *domain.Claims) { c.ID = "" },
+		"no subject":              func(c *domain.Claims) { c.Subject = "" },
+		"no session":              func(c *domain.Claims) { c.SessionID = "" },
+		"zero tier":               func(c *domain.Claims) { c.Tier = domain.Tier{} },
+		"no issue time":           func(c *domain.Claims) { c.IssuedAt = time.Time{} },
+		"expires when issued":     func(c *domain.Claims) { c.ExpiresAt = c.IssuedAt },
+		"outlives the ttl":        func(c *domain.Claims) { c.ExpiresAt = c.IssuedAt.Add(testTTL + accesstoken.Leeway + time.Second) },
+		"issued late, long-lived": func(c *domain.Claims) { c.IssuedAt = t0.Add(time.Hour); c.ExpiresAt = c.IssuedAt.Add(testTTL) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := e.claims()
+			change(&c)
+			tok, err := iss.Issue(t.Context(), c)
+			require.Error(t, err)
+			require.Empty(t, tok)
+		})
+	}
+}
+
+func TestNewRejectsConfig(t *testing.T) {
+	e := newEnv()
+	for name, change := range map[string]func(*accesstoken.Config){
+		"no issuer":       func(c *accesstoken.Config) { c.Issuer = "" },
+		"no audience":     func(c *accesstoken.Config) { c.Audience = "" },
+		"zero ttl":        func(c *accesstoken.Config) { c.TTL = 0 },
+		"short secret":    func(c *accesstoken.Config) { c.Secret = testSecret[:accesstoken.MinSecretLength-1] },
+		"no secret":       func(c *accesstoken.Config) { c.Secret = nil },
+		"no key store":    func(c *accesstoken.Config) { c.Keys = nil },
+		"no clock":        func(c *accesstoken.Config) { c.Clock = nil },
+		"negative reload": func(c *accesstoken.Config) { c.ReloadInterval = -time.Second },
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := e.config()
+			change(&cfg)
+			iss, err := accesstoken.New(t.Context(), cfg)
+			require.Error(t, err)
+			require.Nil(t, iss)
+		})
+	}
+	require.Empty(t, e.keys.stored(), "a rejected config must not create a key")
+}
+
+func TestNewCreatesTheFirstKeyOnce(t *testing.T) {
+	e := newEnv()
+	e.replica(t)
+	e.clock.Advance(time.Minute)
+	e.replica(t)
+
+	stored := e.keys.stored()
+	require.Len(t, stored, 1)
+	k := stored[0]
+	require.Equal(t, "ES256", k.Algorithm)
+	require.Equal(t, t0, k.CreatedAt)
+
+	// kid: 16 random bytes, base64url without padding.
+	raw, err := base64.RawURLEncoding.DecodeString(k.ID)
+	require.NoError(t, err)
+	require.Len(t, raw, 16)
+	require.LessOrEqual(t, len(k.ID), 64)
+
+	// PublicKey: PKIX DER of a P-256 key.
+	parsed, err := x509.ParsePKIXPublicKey(k.PublicKey)
+	require.NoError(t, err)
+	pub, ok := parsed.(*ecdsa.PublicKey)
+	require.True(t, ok)
+	require.Equal(t, elliptic.P256(), pub.Curve)
+
+	// EncryptedPrivateKey: the documented format opens to the matching
+	// private half, and is nonce (12) || ciphertext || tag (16).
+	priv := openDocumented(t, testSecret, k)
+	require.True(t, priv.PublicKey.Equal(pub))
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	require.NoError(t, err)
+	require.Len(t, k.EncryptedPrivateKey, 12+len(der)+16)
+	require.False(t, bytes.Contains(k.EncryptedPrivateKey, der), "the private key must not be stored in the clear")
+}
+
+func TestNewFailsWithTheWrongSecret(t *testing.T) {
+	e := newEnv()
+	e.replica(t)
+
+	cfg := e.config()
+	other := []byte("another secret of thirty-two byt")
+	cfg.Secret = other
+	iss, err := accesstoken.New(t.Context(), cfg)
+
+	require.ErrorIs(t, err, accesstoken.ErrWrongSecret)
+	require.Nil(t, iss)
+	require.Contains(t, err.Error(), "secret does not match the stored signing keys")
+	require.NotContains(t, err.Error(), string(other))
+	require.NotContains(t, err.Error(), string(testSecret))
+	require.Len(t, e.keys.stored(), 1, "a wrong secret must not add a key")
+}
+
+func TestNewRefusesTamperedKeys(t *testing.T) {
+	e := newEnv()
+	iss := e.replica(t)
+	e.clock.Advance(time.Second)
+	_, err := iss.Rotate(t.Context())
+	require.NoError(t, err)
+	stored := e.keys.stored() // oldest first
+	older, newer := stored[0], stored[1]
+
+	t.Run("ciphertext moved to another key", func(t *testing.T) {
+		moved := newer
+		moved.EncryptedPrivateKey = older.EncryptedPrivateKey
+		_, err := accesstoken.New(t.Context(), withKeys(e, older, moved))
+		require.ErrorIs(t, err, accesstoken.ErrWrongSecret)
+	})
+	t.Run("private half of another key", func(t *testing.T) {
+		swapped := newer
+		swapped.EncryptedPrivateKey = sealDocumented(t, testSecret, newer.ID, e.privateKey(t, older.ID))
+		_, err := accesstoken.New(t.Context(), withKeys(e, older, swapped))
+		require.ErrorContains(t, err, "does not match the public key")
+		require.NotErrorIs(t, err, accesstoken.ErrWrongSecret)
+	})
+	t.Run("truncated ciphertext", func(t *testing.T) {
+		cut := newer
+		cut.EncryptedPrivateKey = newer.EncryptedPrivateKey[:20]
+		_, err := accesstoken.New(t.Context(), withKeys(e, older, cut))
+		require.ErrorIs(t, err, accesstoken.ErrWrongSecret)
+	})
+	t.Run("untouched", func(t *testing.T) {
+		_, err := accesstoken.New(t.Context(), withKeys(e, older, newer))
+		require.NoError(t, err)
+	})
+}
+
+// withKeys returns e's config over a new store holding keys.
+func withKeys(e *env, keys ...domain.SigningKey) accesstoken.Config {
+	cfg := e.config()
+	cfg.Keys = &fakeKeys{keys: keys}
+	return cfg
+}
+
+// sealDocumented encrypts priv for kid in the documented format.
+func sealDocumented(t testing.TB, secret []byte, kid string, priv *ecdsa.PrivateKey) []byte {
+	t.Helper()
+	aesKey, err := hkdf.Key(sha256.New, secret, nil, "gatehouse signing key v1", 32)
+	require.NoError(t, err)
+	block, err := aes.NewCipher(aesKey)
+	require.NoError(t, err)
+	gcm, err := cipher.NewGCM(block)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	require.NoError(t, err)
+	nonce := make([]byte, gcm.NonceSize())
+	rand.Read(nonce)
+	return gcm.Seal(nonce, nonce, der, []byte(kid))
+}
+
+func TestVerifyExpiry(t *testing.T) {
+	e := newEnv()
+	iss := e.replica(t)
+	tok := e.issue(t, iss)
+	exp := t0.Add(testTTL)
+
+	_, err := iss.Verify(t.Context(), tok, exp.Add(-time.Nanosecond))
+	require.NoError(t, err, "valid until the instant of exp")
+
+	for _, now := range []time.Time{exp, exp.Add(time.Second), exp.Add(24 * time.Hour)} {
+		_, err = iss.Verify(t.Context(), tok, now)
+		require.ErrorIs(t, err, domain.ErrAccessTokenExpired, "at %s", now)
+		require.NotErrorIs(t, err, domain.ErrInvalidAccessToken)
+		requireNotQuoted(t, err, tok)
+	}
+	require.Equal(t, t0, e.clock.Now(), "Verify must use its now argument, not the clock")
+}
+
+func TestVerifyReportsInvalidBeforeExpired(t *testing.T) {
+	e := newEnv()
+	iss := e.replica(t)
+	kid := e.keys.stored()[0].ID
+	priv := e.privateKey(t, kid)
+	after := t0.Add(testTTL + time.Hour)
+
+	wrongAudience := forge(t, validHeader(kid), with(validClaims(t0), map[string]any{"aud": "other"}), jwt.SigningMethodES256, priv)
+	_, err := iss.Verify(t.Context(), wrongAudience, after)
+	requireInvalid(t, err, wrongAudience)
+
+	tok := e.issue(t, iss)
+	tampered := tok[:len(tok)-4] + flip(tok[len(tok)-4:])
+	_, err = iss.Verify(t.Context(), tampered, after)
+	requireInvalid(t, err, tampered)
+}
+
+func TestVerifyIssuedAtLeeway(t *testing.T) {
+	e := newEnv()
+	iss := e.replica(t)
+	kid := e.keys.stored()[0].ID
+	priv := e.privateKey(t, kid)
+
+	ahead := forge(t, validHeader(kid), with(validClaims(t0), map[string]any{"iat": t0.Add(accesstoken.Leeway).Unix()}), jwt.SigningMethodES256, priv)
+	_, err := iss.Verify(t.Context(), ahead, t0)
+	require.NoError(t, err, "a replica a few seconds ahead")
+
+	tooFar := forge(t, validHeader(kid), with(validClaims(t0), map[string]any{"iat": t0.Add(accesstoken.Leeway + time.Second).Unix()}), jwt.SigningMethodES256, priv)
+	_, err = iss.Verify(t.Context(), tooFar, t0)
+	requireInvalid(t, err, tooFar)
+}
+
+func TestReplicasShareKeys(t *testing.T) {
+	e := newEnv()
+	a := e.replica(t)
+	b := e.replica(t)
+
+	for _, pair := range [][2]*accesstoken.Issuer{{a, b}, {b, a}} {
+		tok := e.issue(t, pair[0])
+		got, err := pair[1].Verify(t.Context(), tok, t0)
+		require.NoError(t, err)
+		require.Equal(t, domain.UserID("user-1"), got.Subject)
+	}
+	ja, err := a.JWKS(t.Context())
+	require.NoError(t, err)
+	jb, err := b.JWKS(t.Context())
+	require.NoError(t, err)
+	require.JSONEq(t, string(ja), string(jb))
+	require.Len(t, e.keys.stored(), 1)
+}
+
+func TestRotationReachesOtherReplicas(t *testing.T) {
+	e := newEnv()
+	a := e.replica(t)
+	b := e.replica(t)
+	c := e.replica(t)
+	kid0 := e.keys.stored()[0].ID
+
+	rotatedAt := e.clock.Advance(10 * time.Second)
+	kid1, err := a.Rotate(t.Context())
+	require.NoError(t, err)
+	require.NotEqual(t, kid0, kid1)
+
+	fromA := e.issue(t, a)
+	require.Equal(t, kid1, header(t, fromA)["kid"], "the rotating process signs with the new key at once")
+	oldFromB := e.issue(t, b)
+	require.Equal(t, kid0, header(t, oldFromB)["kid"], "other replicas sign with the cached key until they reload")
+
+	lists := e.keys.listCount()
+	_, err = b.Verify(t.Context(), fromA, e.clock.Now())
+	require.NoError(t, err, "an unknown kid reloads the set at once")
+	require.Equal(t, lists+1, e.keys.listCount())
+
+	e.clock.Set(t0.Add(testReload - time.Nanosecond))
+	require.Equal(t, kid0, header(t, e.issue(t, c))["kid"])
+	e.clock.Set(t0.Add(testReload))
+	require.Equal(t, kid1, header(t, e.issue(t, c))["kid"], "a replica signs with the new key after ReloadInterval")
+
+	// Tokens of the old key verify everywhere until they expire.
+	oldExp := rotatedAt.Add(testTTL)
+	for _, iss := range []*accesstoken.Issuer{a, b, c} {
+		_, err := iss.Verify(t.Context(), oldFromB, oldExp.Add(-time.Second))
+		require.NoError(t, err)
+		_, err = iss.Verify(t.Context(), oldFromB, oldExp)
+		require.ErrorIs(t, err, domain.ErrAccessTokenExpired)
+	}
+}
+
+func TestRotateDatesTheNewKeyNewest(t *testing.T) {
+	e := newEnv()
+	a := e.replica(t)
+
+	// Within the same instant as the first key (a frozen clock).
+	kid1, err := a.Rotate(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, kid1, header(t, e.issue(t, a))["kid"])
+
+	// From a host whose clock is an hour behind.
+	e.clock.Set(t0.Add(-time.Hour))
+	behind := e.replica(t)
+	kid2, err := behind.Rotate(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, kid2, header(t, e.issue(t, behind))["kid"])
+
+	stored := e.keys.stored()
+	require.Len(t, stored, 3)
+	require.True(t, stored[2].CreatedAt.After(stored[1].CreatedAt))
+	require.True(t, stored[1].CreatedAt.After(stored[0].CreatedAt))
+}
+
+func TestRetiredKeyLeavesJWKSAndStopsVerifying(t *testing.T) {
+	e := newEnv()
+	iss := e.replica(t)
+	kid0 := e.keys.stored()[0].ID
+	rotatedAt := e.clock.Advance(10 * time.Second)
+	kid1, err := iss.Rotate(t.Context())
+	require.NoError(t, err)
+
+	retire := rotatedAt.Add(testReload + testTTL + accesstoken.Leeway)
+	// A token of the old key that would still be live at retirement: no
+	// replica makes one, but if one did, the JWKS decides.
+	late := forge(t, validHeader(kid0), with(validClaims(retire.Add(-time.Minute)), nil), jwt.SigningMethodES256, e.privateKey(t, kid0))
+
+	e.clock.Set(retire.Add(-time.Nanosecond))
+	require.Equal(t, []string{kid1, kid0}, jwksKids(t, iss))
+	_, err = iss.Verify(t.Context(), late, retire.Add(-time.Nanosecond))
+	require.NoError(t, err)
+
+	e.clock.Set(retire)
+	require.Equal(t, []string{kid1}, jwksKids(t, iss))
+	lists := e.keys.listCount()
+	_, err = iss.Verify(t.Context(), late, retire)
+	requireInvalid(t, err, late)
+	require.Equal(t, lists, e.keys.listCount(), "a retired kid is known: no reload")
+}
+
+// jwksKids returns the kids of iss's JWKS in order.
+func jwksKids(t testing.TB, iss *accesstoken.Issuer) []string {
+	t.Helper()
+	raw, err := iss.JWKS(t.Context())
+	require.NoError(t, err)
+	var doc struct {
+		Keys []struct {
+			Kid string `json:"kid"`
+		} `json:"keys"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &doc))
+	kids := make([]string, 0, len(doc.Keys))
+	for _, k := range doc.Keys {
+		kids = append(kids, k.Kid)
+	}
+	return kids
+}
+
+func TestJWKSHasOnlyPublicParameters(t *testing.T) {
+	e := newEnv()
+	iss := e.replica(t)
+	e.clock.Advance(time.Second)
+	_, err := iss.Rotate(t.Context())
+	require.NoError(t, err)
+	stored := e.keys.stored() // oldest first
+
+	raw, err := iss.JWKS(t.Context())
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), `"d"`)
+
+	var doc map[string][]map[string]string
+	require.NoError(t, json.Unmarshal(raw, &doc))
+	require.Len(t, doc, 1)
+	keys := doc["keys"]
+	require.Len(t, keys, 2)
+	for n, jwk := range keys {
+		want := stored[len(stored)-1-n] // newest first
+		require.Equal(t, want.ID, jwk["kid"])
+		require.Equal(t, map[string]string{
+			"kty": "EC", "crv": "P-256", "x": jwk["x"], "y": jwk["y"],
+			"kid": want.ID, "use": "sig", "alg": "ES256",
+		}, jwk)
+
+		x, err := base64.RawURLEncoding.DecodeString(jwk["x"])
+		require.NoError(t, err)
+		y, err := base64.RawURLEncoding.DecodeString(jwk["y"])
+		require.NoError(t, err)
+		require.Len(t, x, 32)
+		require.Len(t, y, 32)
+		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
+		require.NoError(t, err)
+		storedPub, err := x509.ParsePKIXPublicKey(want.PublicKey)
+		require.NoError(t, err)
+		require.True(t, pub.Equal(storedPub))
+	}
+}
+
+func TestUnknownKidReloadIsRateLimited(t *testing.T) {
+	e := newEnv()
+	iss := e.replica(t)
+	stranger, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	probe := func(kid string) {
+		t.Helper()
+		tok := forge(t, validHeader(kid), validClaims(e.clock.Now()), jwt.SigningMethodES256, stranger)
+		_, err := iss.Verify(t.Context(), tok, e.clock.Now())
+		requireInvalid(t, err, tok)
+	}
+
+	lists := e.keys.listCount()
+	probe("unknown-1")
+	require.Equal(t, lists+1, e.keys.listCount(), "the first unknown kid reloads")
+	probe("unknown-2")
+	require.Equal(t, lists+1, e.keys.listCount(), "within a second, no second reload")
+	e.clock.Advance(time.Second)
+	probe("unknown-3")
+	require.Equal(t, lists+2, e.keys.listCount(), "a second later, another reload")
+}
+
+func TestUnknownKidReloadIsSingleFlight(t *testing.T) {
+	e := newEnv()
+	iss := e.replica(t)
+	rotator := e.replica(t)
+	_, err := rotator.Rotate(t.Context())
+	require.NoError(t, err)
+	tok := e.issue(t, rotator)
+
+	lists := e.keys.listCount()
+	parallel(t, 64, func() error {
+		_, err := iss.Verify(t.Context(), tok, e.clock.Now())
+		return err
+	})
+	require.Equal(t, lists+1, e.keys.listCount())
+}
+
+func TestStaleReloadIsSingleFlight(t *testing.T) {
+	e := newEnv()
+	iss := e.replica(t)
+	e.clock.Advance(testReload)
+
+	lists := e.keys.listCount()
+	parallel(t, 64, func() error {
+		_, err := iss.Issue(t.Context(), e.claims())
+		return err
+	})
+	require.Equal(t, lists+1, e.keys.listCount())
+}
+
+// parallel runs fn in n goroutines released together and requires every
+// call to succeed.
+func parallel(t *testing.T, n int, fn func() error) {
+	t.Helper()
+	var (
+		start = make(chan struct{})
+		wg    sync.WaitGroup
+		errs  = make(chan error, n)
+	)
+	for range n {
+		wg.Go(func() {
+			<-start
+			errs <- fn()
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+}
+
+func TestReloadFailureKeepsTheCachedKeys(t *testing.T) {
+	e := newEnv()
+	var logs logBuffer
+	cfg := e.config()
+	cfg.Logger = logs.logger()
+	iss, err := accesstoken.New(t.Context(), cfg)
+	require.NoError(t, err)
+	kid0 := e.keys.stored()[0].ID
+
+	e.keys.failLists(errStoreDown)
+	e.clock.Advance(testReload)
+	lists := e.keys.listCount()
+
+	tok := e.issue(t, iss)
+	require.Equal(t, kid0, header(t, tok)["kid"])
+	_, err = iss.Verify(t.Context(), tok, e.clock.Now())
+	require.NoError(t, err)
+	require.Equal(t, lists+1, e.keys.listCount(), "one attempt, then a pause")
+	require.Contains(t, logs.String(), "store down")
+
+	// An unknown kid cannot be settled without the store: that is not the
+	// token's fault, so it is no sentinel.
+	stranger, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	unknown := forge(t, validHeader("unknown"), validClaims(e.clock.Now()), jwt.SigningMethodES256, stranger)
+	_, err = iss.Verify(t.Context(), unknown, e.clock.Now())
+	require.ErrorIs(t, err, errStoreDown)
+	require.NotErrorIs(t, err, domain.ErrInvalidAccessToken)
+	require.NotErrorIs(t, err, domain.ErrAccessTokenExpired)
+
+	e.keys.failLists(nil)
+	e.clock.Advance(5 * time.Second)
+	lists = e.keys.listCount()
+	e.issue(t, iss)
+	require.Equal(t, lists+1, e.keys.listCount(), "retried after the pause")
+}
+
+func TestConcurrentIssueVerifyRotate(t *testing.T) {
+	e := newEnv()
+	replicas := []*accesstoken.Issuer{e.replica(t), e.replica(t)}
+	rotator := e.replica(t) // `gatehouse keys rotate`, another process
+
+	const workers, rounds, rotations = 16, 40, 10
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for r := range rounds {
+				signer, verifier := replicas[(w+r)%2], replicas[(w+r+1)%2]
+				tok, err := signer.Issue(t.Context(), e.claims())
+				if !assert.NoError(t, err) {
+					return
+				}
+				_, err = verifier.Verify(t.Context(), tok, e.clock.Now())
+				assert.NoError(t, err)
+				if r%10 == 0 {
+					_, err = verifier.JWKS(t.Context())
+					assert.NoError(t, err)
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for range rotations {
+			_, err := rotator.Rotate(t.Context())
+			assert.NoError(t, err)
+			e.clock.Advance(testReload)
+		}
+	})
+	wg.Wait()
+
+	require.Len(t, e.keys.stored(), rotations+1)
+	last := e.issue(t, replicas[0])
+	newest := e.keys.stored()[rotations].ID
+	require.Equal(t, newest, header(t, last)["kid"], "every replica ends up signing with the newest key")
+}
+
+// flip changes the first character of s to another base64url character.
+func flip(s string) string {
+	c := "A"
+	if strings.HasPrefix(s, "A") {
+		c = "B"
+	}
+	return c + s[1:]
+}
