@@ -1,0 +1,111 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-auth/gatehouse/app"
+	"github.com/gatehouse-auth/gatehouse/domain"
+)
+
+// Handlers of /v1/auth: the flows that hand out and take back tokens.
+
+// register creates an account, or upgrades the anonymous user whose access
+// token comes with the request. A token that does not verify is refused
+// rather than ignored: the client meant to upgrade, and a fresh account
+// would silently orphan its anonymous user.
+func (s *server) register(c echo.Context) error {
+	var bearer *domain.Claims
+	if hasAuthorization(c.Request().Header) {
+		claims, err := s.authenticate(c)
+		if err != nil {
+			return err
+		}
+		bearer = &claims
+	}
+	var req credentialsDTO
+	if err := bindJSON(c, req.fields()...); err != nil {
+		return err
+	}
+	tokens, err := s.svc.Register(c.Request().Context(), app.RegisterInput{
+		Email: req.Email, Password: req.Password, Client: client(c), Bearer: bearer,
+	})
+	if err != nil {
+		return err
+	}
+	return writeTokens(c, http.StatusCreated, tokens)
+}
+
+// anonymous creates an anonymous user. Its body is {} or nothing at all.
+func (s *server) anonymous(c echo.Context) error {
+	if _, err := readJSONObject(c.Request(), true); err != nil {
+		return err
+	}
+	tokens, err := s.svc.Anonymous(c.Request().Context(), client(c))
+	if err != nil {
+		return err
+	}
+	return writeTokens(c, http.StatusCreated, tokens)
+}
+
+func (s *server) login(c echo.Context) error {
+	var req credentialsDTO
+	if err := bindJSON(c, req.fields()...); err != nil {
+		return err
+	}
+	tokens, err := s.svc.Login(c.Request().Context(), req.Email, req.Password, client(c))
+	if err != nil {
+		return err
+	}
+	return writeTokens(c, http.StatusOK, tokens)
+}
+
+func (s *server) refresh(c echo.Context) error {
+	var req refreshTokenDTO
+	if err := bindJSON(c, req.fields()...); err != nil {
+		return err
+	}
+	tokens, err := s.svc.Refresh(c.Request().Context(), req.RefreshToken)
+	if err != nil {
+		return err
+	}
+	return writeTokens(c, http.StatusOK, tokens)
+}
+
+// logout answers 204 for an unknown token too, so it tells nothing about
+// which tokens exist.
+func (s *server) logout(c echo.Context) error {
+	var req refreshTokenDTO
+	if err := bindJSON(c, req.fields()...); err != nil {
+		return err
+	}
+	if err := s.svc.Logout(c.Request().Context(), req.RefreshToken); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// client describes the request's origin for the session it may start.
+func client(c echo.Context) app.Client {
+	return app.Client{IP: clientIPOf(c), UserAgent: c.Request().UserAgent()}
+}
+
+// writeTokens sends a token response, which no cache may keep (RFC 6749
+// section 5.1).
+func writeTokens(c echo.Context, status int, t app.Tokens) error {
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	return writeJSON(c, status, toTokenDTO(t))
+}
+
+// writeJSON sends v as application/json.
+func writeJSON(c echo.Context, status int, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return c.JSONBlob(status, body)
+}

@@ -1,0 +1,86 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-auth/gatehouse/domain"
+)
+
+// requireBearer lets a request through only with a valid access token in
+// its Authorization header, and leaves the token's claims for the handler
+// (see claimsOf).
+func (s *server) requireBearer(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		claims, err := s.authenticate(c)
+		if err != nil {
+			return err
+		}
+		c.Set(keyClaims, claims)
+		return next(c)
+	}
+}
+
+// claimsOf returns the claims requireBearer verified.
+func claimsOf(c echo.Context) domain.Claims {
+	claims, _ := c.Get(keyClaims).(domain.Claims)
+	return claims
+}
+
+// authenticate verifies the request's bearer token. It returns
+// errMissingToken without an Authorization header,
+// domain.ErrInvalidAccessToken when the header is not a single Bearer
+// credential, and whatever app.Service.Authenticate returns otherwise.
+func (s *server) authenticate(c echo.Context) (domain.Claims, error) {
+	token, err := bearerToken(c.Request().Header)
+	if err != nil {
+		return domain.Claims{}, err
+	}
+	return s.svc.Authenticate(c.Request().Context(), token)
+}
+
+// hasAuthorization reports whether the request carries credentials at all.
+func hasAuthorization(h http.Header) bool {
+	return len(h.Values("Authorization")) > 0
+}
+
+// bearerToken returns the token of the Authorization header, which must be
+// the Bearer scheme (in any case, RFC 9110) and a token68 (RFC 6750).
+// Tokens are taken from this header only, never from the query string or
+// the body.
+func bearerToken(h http.Header) (string, error) {
+	values := h.Values("Authorization")
+	switch len(values) {
+	case 0:
+		return "", errMissingToken
+	case 1:
+	default:
+		return "", domain.ErrInvalidAccessToken
+	}
+	scheme, token, ok := strings.Cut(values[0], " ")
+	token = strings.TrimLeft(token, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || !isToken68(token) {
+		return "", domain.ErrInvalidAccessToken
+	}
+	return token, nil
+}
+
+// isToken68 reports whether s is an RFC 9110 token68:
+// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+func isToken68(s string) bool {
+	body := strings.TrimRight(s, "=")
+	if body == "" {
+		return false
+	}
+	for i := 0; i < len(body); i++ {
+		switch b := body[i]; {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
+		case b == '-', b == '.', b == '_', b == '~', b == '+', b == '/':
+		default:
+			return false
+		}
+	}
+	return true
+}

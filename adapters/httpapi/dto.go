@@ -1,0 +1,111 @@
+package httpapi
+
+import (
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/app"
+	"github.com/gatehouse-auth/gatehouse/domain"
+)
+
+// The JSON shapes of the API. They are the contract of API.md and of
+// openapi.json; the domain's types never go on the wire directly, so a
+// change in the domain cannot change the API by accident.
+
+// userDTO is the user object.
+type userDTO struct {
+	ID            string  `json:"id"`
+	Email         *string `json:"email"` // null for an anonymous user
+	EmailVerified bool    `json:"email_verified"`
+	Tier          string  `json:"tier"`
+	CreatedAt     string  `json:"created_at"`
+}
+
+// tokenDTO is the token response of register, anonymous, login and
+// refresh.
+type tokenDTO struct {
+	AccessToken  string  `json:"access_token"`
+	TokenType    string  `json:"token_type"`
+	ExpiresIn    int64   `json:"expires_in"` // seconds
+	RefreshToken string  `json:"refresh_token"`
+	User         userDTO `json:"user"`
+}
+
+// problemDTO is an RFC 9457 problem with the API's code extension.
+type problemDTO struct {
+	Type   string          `json:"type"`
+	Title  string          `json:"title"`
+	Status int             `json:"status"`
+	Detail string          `json:"detail"`
+	Code   string          `json:"code"`
+	Errors []fieldErrorDTO `json:"errors,omitempty"`
+}
+
+// fieldErrorDTO is one problem with one field of a request.
+type fieldErrorDTO struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// credentialsDTO is the body of register and login.
+type credentialsDTO struct {
+	Email    string
+	Password string
+}
+
+func (d *credentialsDTO) fields() []field {
+	return []field{{"email", &d.Email}, {"password", &d.Password}}
+}
+
+// refreshTokenDTO is the body of refresh and logout.
+type refreshTokenDTO struct {
+	RefreshToken string
+}
+
+func (d *refreshTokenDTO) fields() []field {
+	return []field{{"refresh_token", &d.RefreshToken}}
+}
+
+// timestamp formats t as the API writes every time: RFC 3339 in UTC, to
+// the second.
+func timestamp(t time.Time) string {
+	return t.UTC().Format(time.RFC3339)
+}
+
+func toUserDTO(u domain.User) userDTO {
+	d := userDTO{
+		ID:            string(u.ID),
+		EmailVerified: u.EmailVerified,
+		Tier:          u.Tier.String(),
+		CreatedAt:     timestamp(u.CreatedAt),
+	}
+	if u.Email != "" {
+		email := u.Email
+		d.Email = &email
+	}
+	return d
+}
+
+func toTokenDTO(t app.Tokens) tokenDTO {
+	return tokenDTO{
+		AccessToken:  t.AccessToken,
+		TokenType:    "Bearer",
+		ExpiresIn:    int64(t.ExpiresIn / time.Second),
+		RefreshToken: t.RefreshToken,
+		User:         toUserDTO(t.User),
+	}
+}
+
+func toProblemDTO(p problem) problemDTO {
+	d := problemDTO{
+		Type:   problemTypePrefix + p.code,
+		Title:  p.title,
+		Status: p.status,
+		Detail: p.detail,
+		Code:   p.code,
+	}
+	for _, f := range p.fields {
+		d.Errors = append(d.Errors, fieldErrorDTO{Field: f.Field, Code: f.Code, Message: f.Message})
+	}
+	return d
+}

@@ -1,0 +1,467 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-auth/gatehouse/adapters/httpapi"
+	"github.com/gatehouse-auth/gatehouse/adapters/memstore"
+	"github.com/gatehouse-auth/gatehouse/app"
+	"github.com/gatehouse-auth/gatehouse/domain"
+)
+
+// panicPassword makes fakeHasher panic, with panicMessage, so tests can
+// check what a panic leaks.
+const (
+	panicPassword = "please-panic-now"
+	panicMessage  = "fakeHasher exploded: secret-internal-detail"
+)
+
+// fakeHasher "hashes" by prefixing, so that tests run fast.
+type fakeHasher struct{}
+
+func (fakeHasher) Hash(_ context.Context, password string) (string, error) {
+	if password == panicPassword {
+		panic(panicMessage)
+	}
+	return "fake$" + password, nil
+}
+
+func (fakeHasher) Verify(_ context.Context, encoded, password string) (bool, bool, error) {
+	if password == panicPassword {
+		panic(panicMessage)
+	}
+	rest, ok := strings.CutPrefix(encoded, "fake$")
+	if !ok {
+		return false, false, errors.New("fakeHasher: malformed hash")
+	}
+	return rest == password, false, nil
+}
+
+// fakeTokens issues opaque access tokens and remembers their claims; a
+// token past its expiry verifies as expired.
+type fakeTokens struct {
+	mu     sync.Mutex
+	claims map[string]domain.Claims
+}
+
+func (f *fakeTokens) Issue(_ context.Context, c domain.Claims) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	token := "at-" + c.ID
+	f.claims[token] = c
+	return token, nil
+}
+
+func (f *fakeTokens) Verify(_ context.Context, token string, now time.Time) (domain.Claims, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.claims[token]
+	switch {
+	case !ok:
+		return domain.Claims{}, domain.ErrInvalidAccessToken
+	case !now.Before(c.ExpiresAt):
+		return domain.Claims{}, domain.ErrAccessTokenExpired
+	}
+	return c, nil
+}
+
+// fakeClock is a clock the test moves by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// fakeKeySet serves a fixed key set, or fails with err.
+type fakeKeySet struct {
+	set []byte
+	err error
+}
+
+func (k fakeKeySet) JWKS(context.Context) ([]byte, error) { return k.set, k.err }
+
+const testJWKS = `{"keys":[{"kty":"EC","kid":"k1","alg":"ES256","use":"sig","crv":"P-256",` +
+	`"x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}`
+
+// logBuffer collects the server's JSON log lines; the server writes from
+// many goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// lines returns every log record.
+func (b *logBuffer) lines(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for line := range strings.Lines(b.String()) {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec), line)
+		out = append(out, rec)
+	}
+	return out
+}
+
+// requestLine returns the one "request" log record with the request ID.
+func (b *logBuffer) requestLine(t *testing.T, id string) map[string]any {
+	t.Helper()
+	var found []map[string]any
+	for _, rec := range b.lines(t) {
+		if rec["msg"] == "request" && rec["request_id"] == id {
+			found = append(found, rec)
+		}
+	}
+	require.Len(t, found, 1, "one log line for request %s", id)
+	return found[0]
+}
+
+const (
+	accessTTL  = 15 * time.Minute
+	refreshTTL = 720 * time.Hour
+	password   = "correct horse battery staple"
+	userAgent  = "httpapi-test/1.0"
+)
+
+// start is when every test begins: in another zone and with a fraction of
+// a second, which the API must write as 2026-11-26T09:00:00Z.
+var start = time.Date(2026, 11, 26, 10, 0, 0, 987654321, time.FixedZone("CET", 3600))
+
+// harness is a real HTTP server on the handler New returns, with an
+// app.Service on memstore and the fakes above. Every response it receives
+// is checked against openapi.json and the rules every response obeys.
+type harness struct {
+	t      *testing.T
+	srv    *httptest.Server
+	store  *memstore.Store
+	tokens *fakeTokens
+	clock  *fakeClock
+	logs   *logBuffer
+}
+
+func newHarness(t *testing.T, configure ...func(*httpapi.Config)) *harness {
+	t.Helper()
+	h := &harness{
+		t:      t,
+		store:  memstore.New(),
+		tokens: &fakeTokens{claims: map[string]domain.Claims{}},
+		clock:  &fakeClock{now: start},
+		logs:   &logBuffer{},
+	}
+	logger := slog.New(slog.NewJSONHandler(h.logs, nil))
+	svc, err := app.New(context.Background(), app.Deps{
+		Stores:       h.store.Stores(),
+		Transactor:   h.store,
+		Hasher:       fakeHasher{},
+		AccessTokens: h.tokens,
+		Clock:        h.clock,
+		Logger:       logger,
+	}, app.Config{AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL})
+	require.NoError(t, err)
+	cfg := httpapi.Config{Service: svc, KeySet: fakeKeySet{set: []byte(testJWKS)}, Logger: logger}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	h.srv = httptest.NewServer(httpapi.New(cfg))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+// request builds a request to path; a non-nil body goes as application/json.
+func (h *harness) request(method, path string, body io.Reader) *http.Request {
+	h.t.Helper()
+	req, err := http.NewRequest(method, h.srv.URL+path, body)
+	require.NoError(h.t, err)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("User-Agent", userAgent)
+	return req
+}
+
+// post sends body as JSON.
+func (h *harness) post(path, body string) response {
+	h.t.Helper()
+	return h.send(h.request(http.MethodPost, path, strings.NewReader(body)))
+}
+
+// get sends a GET with the access token, if any.
+func (h *harness) get(path, accessToken string) response {
+	h.t.Helper()
+	req := h.request(http.MethodGet, path, nil)
+	if accessToken != "" {
+		req.Header.Set("Authorization", "Bearer "+accessToken)
+	}
+	return h.send(req)
+}
+
+// response is a received response, its body read.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// send sends req and checks the response against the rules that hold for
+// every response: the security headers, a request ID, a problem body for
+// every error, and conformance to openapi.json.
+func (h *harness) send(req *http.Request) response {
+	h.t.Helper()
+	res, err := h.srv.Client().Do(req)
+	require.NoError(h.t, err)
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	require.NoError(h.t, err)
+	r := response{status: res.StatusCode, header: res.Header, body: body}
+
+	checkSecurityHeaders(h.t, r)
+	assert.Regexp(h.t, `^[A-Za-z0-9._-]{1,128}$`, r.header.Get("X-Request-ID"))
+	if r.status >= 400 {
+		p := r.problem(h.t)
+		assert.Equal(h.t, r.status, p.Status, "problem status is the HTTP status")
+		assert.Equal(h.t, "urn:gatehouse:problem:"+p.Code, p.Type)
+		assert.NotEmpty(h.t, p.Title)
+		assert.NotEmpty(h.t, p.Detail)
+	}
+	checkAgainstDocument(h.t, req, r)
+	return r
+}
+
+// checkSecurityHeaders fails unless r has the headers every response has.
+func checkSecurityHeaders(t *testing.T, r response) {
+	t.Helper()
+	assert.Equal(t, "nosniff", r.header.Get("X-Content-Type-Options"))
+	assert.Equal(t, "no-referrer", r.header.Get("Referrer-Policy"))
+	assert.Equal(t, "DENY", r.header.Get("X-Frame-Options"))
+	assert.Equal(t, "default-src 'none'; frame-ancestors 'none'", r.header.Get("Content-Security-Policy"))
+}
+
+// problemBody is an RFC 9457 problem as the API sends it.
+type problemBody struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	Code   string `json:"code"`
+	Errors []struct {
+		Field   string `json:"field"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+// problem decodes r as a problem, failing unless it is one.
+func (r response) problem(t *testing.T) problemBody {
+	t.Helper()
+	require.Equal(t, "application/problem+json", r.header.Get("Content-Type"), "body: %s", r.body)
+	var p problemBody
+	require.NoError(t, json.Unmarshal(r.body, &p), "body: %s", r.body)
+	return p
+}
+
+// requireProblem fails unless r is a problem with status and code.
+func (r response) requireProblem(t *testing.T, status int, code string) problemBody {
+	t.Helper()
+	require.Equal(t, status, r.status, "body: %s", r.body)
+	p := r.problem(t)
+	require.Equal(t, code, p.Code)
+	return p
+}
+
+// fieldErrors returns a validation problem's errors as "field:code".
+func (p problemBody) fieldErrors() []string {
+	var out []string
+	for _, e := range p.Errors {
+		out = append(out, e.Field+":"+e.Code)
+	}
+	return out
+}
+
+// tokenBody is the token response.
+type tokenBody struct {
+	AccessToken  string   `json:"access_token"`
+	TokenType    string   `json:"token_type"`
+	ExpiresIn    int      `json:"expires_in"`
+	RefreshToken string   `json:"refresh_token"`
+	User         userBody `json:"user"`
+}
+
+// userBody is the user object.
+type userBody struct {
+	ID            string  `json:"id"`
+	Email         *string `json:"email"`
+	EmailVerified bool    `json:"email_verified"`
+	Tier          string  `json:"tier"`
+	CreatedAt     string  `json:"created_at"`
+}
+
+// tokens decodes a token response with status, checking the headers every
+// token response has.
+func (r response) tokens(t *testing.T, status int) tokenBody {
+	t.Helper()
+	require.Equal(t, status, r.status, "body: %s", r.body)
+	assert.Equal(t, "application/json", r.header.Get("Content-Type"))
+	assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
+	assert.Equal(t, "no-cache", r.header.Get("Pragma"))
+	var tb tokenBody
+	require.NoError(t, json.Unmarshal(r.body, &tb))
+	return tb
+}
+
+// user decodes a user object.
+func (r response) user(t *testing.T) userBody {
+	t.Helper()
+	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+	var u userBody
+	require.NoError(t, json.Unmarshal(r.body, &u))
+	return u
+}
+
+// register registers email and returns the token response.
+func (h *harness) register(email string) tokenBody {
+	h.t.Helper()
+	return h.post("/v1/auth/register", `{"email":"`+email+`","password":"`+password+`"}`).tokens(h.t, http.StatusCreated)
+}
+
+// session returns the one active session of the user.
+func (h *harness) session(user string) domain.Session {
+	h.t.Helper()
+	sessions, err := h.store.Stores().Sessions.ListActive(context.Background(), domain.UserID(user), h.clock.Now())
+	require.NoError(h.t, err)
+	require.Len(h.t, sessions, 1)
+	return sessions[0]
+}
+
+// apiDoc is openapi.json, loaded with kin-openapi, and a router over it.
+var apiDoc = sync.OnceValues(func() (*apiDocument, error) {
+	data, err := os.ReadFile("openapi.json")
+	if err != nil {
+		return nil, err
+	}
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		return nil, err
+	}
+	router, err := legacy.NewRouter(doc)
+	if err != nil {
+		return nil, err
+	}
+	return &apiDocument{doc: doc, router: router}, nil
+})
+
+type apiDocument struct {
+	doc    *openapi3.T
+	router routers.Router
+}
+
+func loadDocument(t *testing.T) *apiDocument {
+	t.Helper()
+	d, err := apiDoc()
+	require.NoError(t, err)
+	return d
+}
+
+// validateResponse checks r, the answer to req, against the document: its
+// status must be documented for the operation, its headers and body must
+// match.
+func (d *apiDocument) validateResponse(req *http.Request, r response) error {
+	route, params, err := d.router.FindRoute(req)
+	if err != nil {
+		return err
+	}
+	if strings.HasSuffix(req.URL.Path, "/") != strings.HasSuffix(route.Path, "/") {
+		// The router ignores a trailing slash; the server does not.
+		return &routers.RouteError{Reason: routers.ErrPathNotFound.Error()}
+	}
+	return openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+		Status:                 r.status,
+		Header:                 r.header,
+		Body:                   io.NopCloser(bytes.NewReader(r.body)),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true},
+	})
+}
+
+// validateProblem checks body against the document's Problem schema.
+func (d *apiDocument) validateProblem(body []byte) error {
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return err
+	}
+	return d.doc.Components.Schemas["Problem"].Value.VisitJSON(v, openapi3.EnableJSONSchema2020())
+}
+
+// checkAgainstDocument fails unless r, the answer to req, conforms to
+// openapi.json. Requests the document has no operation for (an unknown
+// path, an unsupported method) must get a 404 or 405 problem that matches
+// the Problem schema.
+func checkAgainstDocument(t *testing.T, req *http.Request, r response) {
+	t.Helper()
+	d := loadDocument(t)
+	err := d.validateResponse(req, r)
+	var routeErr *routers.RouteError
+	if errors.As(err, &routeErr) {
+		assert.Contains(t, []int{http.StatusNotFound, http.StatusMethodNotAllowed}, r.status,
+			"%s %s is not in openapi.json but answered %d", req.Method, req.URL.Path, r.status)
+		assert.NoError(t, d.validateProblem(r.body), "problem body %s", r.body)
+		return
+	}
+	assert.NoError(t, err, "%s %s: %d %s", req.Method, req.URL.Path, r.status, r.body)
+}
+
+// noLeak fails if s contains any of the secrets.
+func noLeak(t *testing.T, s string, secrets ...string) {
+	t.Helper()
+	for _, secret := range secrets {
+		require.NotEmpty(t, secret)
+		assert.NotContains(t, s, secret)
+	}
+}
+
+var rfc3339UTC = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)

@@ -1,0 +1,166 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Keys of the values middleware leaves on the echo.Context.
+const (
+	keyRequestID = "gatehouse.request_id"
+	keyClientIP  = "gatehouse.client_ip"
+	keyClaims    = "gatehouse.claims"
+)
+
+// headerRequestID carries a request's ID in both directions.
+const headerRequestID = "X-Request-ID"
+
+// maxRequestIDLength bounds an incoming request ID we adopt.
+const maxRequestIDLength = 128
+
+// identify gives the request its ID, adopting the caller's when it is sane
+// so that a proxy's or a client's ID carries through, and works out the
+// client's IP once.
+func (s *server) identify(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(headerRequestID)
+		if !saneRequestID(id) {
+			id = rand.Text()
+		}
+		c.Set(keyRequestID, id)
+		c.Response().Header().Set(headerRequestID, id)
+		c.Set(keyClientIP, clientIP(c.Request(), s.proxies))
+		return next(c)
+	}
+}
+
+// saneRequestID reports whether id is 1 to 128 characters of
+// [A-Za-z0-9._-], safe to echo in a header and to log.
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLength {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch b := id[i]; {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9', b == '.', b == '_', b == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// requestID returns the ID identify gave the request.
+func requestID(c echo.Context) string {
+	id, _ := c.Get(keyRequestID).(string)
+	return id
+}
+
+// securityHeaders sets the headers every response carries, errors
+// included. The API serves JSON only, so the CSP forbids everything; pages
+// that need another policy will set their own. Responses are not cached
+// unless a handler says otherwise: most carry tokens or personal data.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h.Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
+
+// observe renders a handler's error as a problem and writes the request's
+// one log line. Only the route template is logged, never the raw URL, the
+// headers or the body, so no token or password reaches the log. A 5xx line
+// carries the cause, which the response never does.
+func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		var p problem
+		if err != nil {
+			p = problemFor(err)
+			writeProblem(c, p)
+		}
+
+		req := c.Request()
+		route := c.Path()
+		if errors.Is(err, echo.ErrNotFound) {
+			route = "" // no route matched: whatever node c.Path names is not the route
+		}
+		status := c.Response().Status
+		attrs := []slog.Attr{
+			slog.String("method", req.Method),
+			slog.String("route", route),
+			slog.Int("status", status),
+			slog.Duration("latency", time.Since(start)),
+			slog.String("request_id", requestID(c)),
+			slog.String("client_ip", clientIPOf(c)),
+		}
+		level := slog.LevelInfo
+		if err != nil {
+			attrs = append(attrs, slog.String("code", p.code))
+		}
+		if status >= http.StatusInternalServerError {
+			level = slog.LevelError
+			if err != nil {
+				attrs = append(attrs, slog.String("error", err.Error()))
+			}
+			var pe *panicError
+			if errors.As(err, &pe) {
+				attrs = append(attrs, slog.String("stack", string(pe.stack)))
+			}
+		}
+		s.log.LogAttrs(req.Context(), level, "request", attrs...)
+		return nil
+	}
+}
+
+// panicError is a recovered panic, carried to observe to be logged.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e *panicError) Error() string { return fmt.Sprintf("httpapi: panic: %v", e.value) }
+
+// recoverPanics turns a panic in a handler into an error, so that the
+// client gets a generic 500 problem and the panic value and stack go to the
+// log only. http.ErrAbortHandler is passed on: it asks net/http to drop the
+// connection.
+func recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				err = &panicError{value: v, stack: debug.Stack()}
+			}
+		}()
+		return next(c)
+	}
+}
+
+// refuseQueryTokens rejects any request with an access_token query
+// parameter, which RFC 6750 permits but which leaks the token into logs,
+// histories and Referer headers. Refusing it outright, rather than ignoring
+// it, tells the client's developer at once.
+func refuseQueryTokens(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().URL.Query().Has("access_token") {
+			return errTokenInQuery
+		}
+		return next(c)
+	}
+}

@@ -1,0 +1,134 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestOpenAPIDocumentIsValid31(t *testing.T) {
+	t.Parallel()
+	d := loadDocument(t) // loads and validates, or fails
+
+	assert.Equal(t, "3.1.0", d.doc.OpenAPI)
+	assert.True(t, d.doc.IsOpenAPI31OrLater())
+}
+
+func TestServedOpenAPIDocumentIsTheFile(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	file, err := os.ReadFile("openapi.json")
+	require.NoError(t, err)
+
+	res := h.get("/openapi.json", "")
+
+	require.Equal(t, http.StatusOK, res.status)
+	assert.Equal(t, "application/json", res.header.Get("Content-Type"))
+	assert.Equal(t, string(file), string(res.body))
+}
+
+func TestEveryDocumentedOperationIsServed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	d := loadDocument(t)
+
+	n := 0
+	for path, item := range d.doc.Paths.Map() {
+		for method := range item.Operations() {
+			n++
+			var body *strings.Reader
+			if method != http.MethodGet {
+				body = strings.NewReader(`{}`)
+			}
+			req := h.request(method, path, nil)
+			if body != nil {
+				req = h.request(method, path, body)
+			}
+			res := h.send(req)
+			assert.NotContains(t, []int{http.StatusNotFound, http.StatusMethodNotAllowed}, res.status,
+				"%s %s is documented but not served", method, path)
+		}
+	}
+	assert.Equal(t, 8, n, "operations in openapi.json")
+}
+
+// TestDocumentCatchesDrift proves the validation every test runs can fail:
+// responses that break the document in one way each are rejected.
+func TestDocumentCatchesDrift(t *testing.T) {
+	t.Parallel()
+	d := loadDocument(t)
+	user := `{"id":"u1","email":"ada@example.com","email_verified":false,"tier":"free","created_at":"2026-11-26T09:00:00Z"}`
+	tokens := func(user string) string {
+		return `{"access_token":"at-1","token_type":"Bearer","expires_in":900,"refresh_token":"` +
+			strings.Repeat("A", 43) + `","user":` + user + `}`
+	}
+	jsonHeaders := http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}}
+	problemHeaders := http.Header{"Content-Type": {"application/problem+json"}}
+	problem := func(status, code string) string {
+		return `{"type":"urn:gatehouse:problem:` + code + `","title":"t","status":` + status + `,"detail":"d","code":"` + code + `"}`
+	}
+
+	valid := []struct {
+		name, method, path string
+		status             int
+		header             http.Header
+		body               string
+	}{
+		{"token response", "POST", "/v1/auth/login", 200, jsonHeaders, tokens(user)},
+		{"anonymous user", "POST", "/v1/auth/anonymous", 201, jsonHeaders, tokens(strings.Replace(user, `"ada@example.com"`, "null", 1))},
+		{"problem", "POST", "/v1/auth/login", 401, problemHeaders, problem("401", "invalid_credentials")},
+	}
+	for _, tt := range valid {
+		t.Run("accepts "+tt.name, func(t *testing.T) {
+			req := &http.Request{Method: tt.method, URL: &url.URL{Path: tt.path}, Header: http.Header{}}
+			assert.NoError(t, d.validateResponse(req, response{status: tt.status, header: tt.header, body: []byte(tt.body)}))
+		})
+	}
+
+	invalid := []struct {
+		name, method, path string
+		status             int
+		header             http.Header
+		body               string
+	}{
+		{"email of the wrong type", "POST", "/v1/auth/login", 200, jsonHeaders, tokens(strings.Replace(user, `"ada@example.com"`, "42", 1))},
+		{"missing email", "POST", "/v1/auth/login", 200, jsonHeaders, tokens(strings.Replace(user, `"email":"ada@example.com",`, "", 1))},
+		{"undocumented user member", "POST", "/v1/auth/login", 200, jsonHeaders, tokens(strings.Replace(user, `}`, `,"password_hash":"x"}`, 1))},
+		{"unknown tier", "POST", "/v1/auth/login", 200, jsonHeaders, tokens(strings.Replace(user, `"free"`, `"admin"`, 1))},
+		{"missing refresh token", "POST", "/v1/auth/login", 200, jsonHeaders, strings.Replace(tokens(user), `"refresh_token":"`+strings.Repeat("A", 43)+`",`, "", 1)},
+		{"wrong token type", "POST", "/v1/auth/login", 200, jsonHeaders, strings.Replace(tokens(user), `"Bearer"`, `"bearer"`, 1)},
+		{"token response without no-store", "POST", "/v1/auth/login", 200, http.Header{"Content-Type": {"application/json"}}, tokens(user)},
+		{"undocumented status", "POST", "/v1/auth/login", 418, problemHeaders, problem("418", "internal_error")},
+		{"problem as plain JSON", "POST", "/v1/auth/login", 401, jsonHeaders, problem("401", "invalid_credentials")},
+		{"unknown problem code", "POST", "/v1/auth/login", 401, problemHeaders, problem("401", "nope")},
+		{"problem without detail", "POST", "/v1/auth/login", 401, problemHeaders, strings.Replace(problem("401", "invalid_credentials"), `"detail":"d",`, "", 1)},
+		{"bearer 401 without a challenge", "GET", "/v1/me", 401, problemHeaders, problem("401", "invalid_token")},
+		{"jwks without keys", "GET", "/.well-known/jwks.json", 200, jsonHeaders, `{"key":[]}`},
+	}
+	for _, tt := range invalid {
+		t.Run("rejects "+tt.name, func(t *testing.T) {
+			req := &http.Request{Method: tt.method, URL: &url.URL{Path: tt.path}, Header: http.Header{}}
+			assert.Error(t, d.validateResponse(req, response{status: tt.status, header: tt.header, body: []byte(tt.body)}))
+		})
+	}
+
+	assert.Error(t, d.validateProblem([]byte(`{"type":"about:blank","title":"t","status":400,"detail":"d","code":"not_found"}`)))
+	assert.NoError(t, d.validateProblem([]byte(problem("404", "not_found"))))
+}
+
+func TestJWKSServesTheKeySet(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+
+	res := h.get("/.well-known/jwks.json", "")
+
+	require.Equal(t, http.StatusOK, res.status)
+	assert.Equal(t, "application/json", res.header.Get("Content-Type"))
+	assert.Equal(t, "public, max-age=60", res.header.Get("Cache-Control"))
+	assert.JSONEq(t, testJWKS, string(res.body))
+}

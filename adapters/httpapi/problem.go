@@ -1,0 +1,143 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-auth/gatehouse/app"
+	"github.com/gatehouse-auth/gatehouse/domain"
+)
+
+// Errors the HTTP edge raises itself, before a use case runs. They are
+// mapped to problems by the same table as the domain's.
+var (
+	errMalformedRequest     = errors.New("httpapi: request body is not a JSON object")
+	errUnsupportedMediaType = errors.New("httpapi: request body is not application/json")
+	errRequestTooLarge      = errors.New("httpapi: request body too large")
+	errMissingToken         = errors.New("httpapi: no access token")
+	errTokenInQuery         = errors.New("httpapi: access token in query string")
+)
+
+// problemTypePrefix makes a problem's code into its type URI. A URN names
+// the problem without promising a page to read at some host.
+const problemTypePrefix = "urn:gatehouse:problem:"
+
+// realm names the protection space in WWW-Authenticate challenges.
+const realm = "gatehouse"
+
+// problem is an error as the API shows it (RFC 9457), before it is
+// written. challenge, when set, goes out as WWW-Authenticate (RFC 6750).
+type problem struct {
+	status    int
+	code      string
+	title     string
+	detail    string
+	challenge string
+	fields    []domain.FieldProblem
+}
+
+// Challenges of the 401s that concern the access token.
+const (
+	challengeMissing = `Bearer realm="` + realm + `"`
+	challengeInvalid = `Bearer realm="` + realm + `", error="invalid_token", error_description="The access token is invalid"`
+	challengeExpired = `Bearer realm="` + realm + `", error="invalid_token", error_description="The access token expired"`
+	challengeInQuery = `Bearer realm="` + realm + `", error="invalid_token", error_description="Access tokens are accepted only in the Authorization header"`
+)
+
+// problems is the one table from errors to problems. The first row whose
+// match accepts the error wins; an error no row accepts is an internal
+// error. The codes are part of the API contract (API.md): never change one.
+var problems = []struct {
+	match func(error) bool
+	p     problem
+}{
+	{isA[*domain.ValidationError], problem{status: http.StatusBadRequest, code: "validation_failed",
+		title: "Invalid request", detail: "Some fields of the request are invalid; see errors."}},
+	{is(errMalformedRequest), problem{status: http.StatusBadRequest, code: "malformed_request",
+		title: "Malformed request", detail: "The request body must be a JSON object."}},
+	{is(errUnsupportedMediaType), problem{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
+		title: "Unsupported media type", detail: "Send the request body as application/json."}},
+	{is(errRequestTooLarge), problem{status: http.StatusRequestEntityTooLarge, code: "request_too_large",
+		title: "Request too large", detail: "The request body must not exceed 64 KiB."}},
+
+	{is(errMissingToken), problem{status: http.StatusUnauthorized, code: "invalid_token",
+		title: "Authentication required", detail: "Send an access token in the Authorization header: Bearer <token>.",
+		challenge: challengeMissing}},
+	{is(errTokenInQuery), problem{status: http.StatusUnauthorized, code: "invalid_token",
+		title: "Access token in query string", detail: "Access tokens are accepted only in the Authorization header, never in the query string.",
+		challenge: challengeInQuery}},
+	{is(domain.ErrInvalidAccessToken), problem{status: http.StatusUnauthorized, code: "invalid_token",
+		title: "Invalid access token", detail: "The access token is invalid.",
+		challenge: challengeInvalid}},
+	{is(domain.ErrAccessTokenExpired), problem{status: http.StatusUnauthorized, code: "token_expired",
+		title: "Access token expired", detail: "The access token has expired; refresh it to get a new one.",
+		challenge: challengeExpired}},
+
+	{is(domain.ErrInvalidCredentials), problem{status: http.StatusUnauthorized, code: "invalid_credentials",
+		title: "Invalid credentials", detail: "The email or the password is wrong."}},
+	{is(domain.ErrInvalidRefreshToken), problem{status: http.StatusUnauthorized, code: "invalid_refresh_token",
+		title: "Invalid refresh token", detail: "The refresh token is unknown, expired or revoked; log in again."}},
+	{is(domain.ErrRefreshTokenReused), problem{status: http.StatusUnauthorized, code: "refresh_token_reused",
+		title: "Refresh token reused", detail: "The refresh token had already been used, so its session has been revoked; log in again."}},
+
+	{is(domain.ErrEmailTaken), problem{status: http.StatusConflict, code: "email_taken",
+		title: "Email taken", detail: "An account with this email already exists."}},
+	{is(app.ErrAlreadyRegistered), problem{status: http.StatusConflict, code: "already_registered",
+		title: "Already registered", detail: "The bearer of this access token is already registered; only an anonymous user can register."}},
+
+	{is(domain.ErrNotFound), problem{status: http.StatusNotFound, code: "not_found",
+		title: "Not found", detail: "The requested resource does not exist."}},
+	{is(echo.ErrNotFound), problem{status: http.StatusNotFound, code: "not_found",
+		title: "Not found", detail: "The requested resource does not exist."}},
+	{is(echo.ErrMethodNotAllowed), problem{status: http.StatusMethodNotAllowed, code: "method_not_allowed",
+		title: "Method not allowed", detail: "The resource does not support this method; the Allow header lists those it does."}},
+}
+
+// internalError is the problem of every error the table does not know. It
+// says nothing about the cause, which is logged instead.
+var internalError = problem{status: http.StatusInternalServerError, code: "internal_error",
+	title: "Internal server error", detail: "The server failed to handle the request. Try again later; quote the X-Request-ID response header when reporting it."}
+
+// problemFor returns the problem that answers err.
+func problemFor(err error) problem {
+	for _, row := range problems {
+		if row.match(err) {
+			p := row.p
+			if v, ok := errors.AsType[*domain.ValidationError](err); ok {
+				p.fields = v.Problems
+			}
+			return p
+		}
+	}
+	return internalError
+}
+
+// is matches errors that are target or wrap it.
+func is(target error) func(error) bool {
+	return func(err error) bool { return errors.Is(err, target) }
+}
+
+// isA matches errors of type E or that wrap one.
+func isA[E error](err error) bool {
+	_, ok := errors.AsType[E](err)
+	return ok
+}
+
+// writeProblem sends p as application/problem+json, unless the handler has
+// already started its response.
+func writeProblem(c echo.Context, p problem) {
+	if c.Response().Committed {
+		return
+	}
+	if p.challenge != "" {
+		c.Response().Header().Set("WWW-Authenticate", p.challenge)
+	}
+	body, err := json.Marshal(toProblemDTO(p))
+	if err != nil { // a problemDTO always marshals; keep the status anyway
+		body = nil
+	}
+	_ = c.Blob(p.status, "application/problem+json", body)
+}
