@@ -1,0 +1,144 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// config is Gatehouse's configuration, read from GATEHOUSE_* variables.
+type config struct {
+	DatabaseURL     string
+	HTTPAddr        string
+	PublicURL       string // no trailing slash
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	Secret          string // empty: the embedded default keeps a local one
+	LogLevel        slog.Level
+	TrustedProxies  []netip.Prefix
+}
+
+var logLevels = map[string]slog.Level{
+	"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
+}
+
+// minSecretLength is the shortest GATEHOUSE_SECRET accepted: 32 bytes, the
+// size of the AES-256 key derived from it.
+const minSecretLength = 32
+
+// loadConfig reads and validates the configuration. An error names the
+// variable at fault, and never repeats a value that may be secret.
+func loadConfig(getenv func(string) string) (config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := config{
+		DatabaseURL: get("GATEHOUSE_DATABASE_URL", "sqlite://gatehouse.db"),
+		HTTPAddr:    get("GATEHOUSE_HTTP_ADDR", ":8080"),
+		Secret:      getenv("GATEHOUSE_SECRET"),
+	}
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	}
+
+	switch scheme, _, _ := strings.Cut(c.DatabaseURL, "://"); scheme {
+	case "postgres", "postgresql":
+		if c.Secret == "" {
+			bad("GATEHOUSE_SECRET", "required with a Postgres database: it encrypts the signing keys every replica shares")
+		}
+	case "sqlite":
+		if sqlitePath(c.DatabaseURL) == "" {
+			bad("GATEHOUSE_DATABASE_URL", "sqlite:// needs a file path, as in sqlite://gatehouse.db")
+		}
+	default:
+		bad("GATEHOUSE_DATABASE_URL", "must start with postgres://, postgresql:// or sqlite://")
+	}
+	if c.Secret != "" && len(c.Secret) < minSecretLength {
+		bad("GATEHOUSE_SECRET", "must be at least %d characters long", minSecretLength)
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		bad("GATEHOUSE_HTTP_ADDR", "%q is not host:port (as in :8080 or 127.0.0.1:8080)", c.HTTPAddr)
+	}
+
+	public := get("GATEHOUSE_PUBLIC_URL", "http://localhost:8080")
+	if u, err := url.Parse(public); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		bad("GATEHOUSE_PUBLIC_URL", "%q is not an absolute http(s) URL without query or fragment", public)
+	}
+	c.PublicURL = strings.TrimRight(public, "/")
+
+	var err error
+	if c.AccessTokenTTL, err = positiveDuration(get("GATEHOUSE_ACCESS_TOKEN_TTL", "15m")); err != nil {
+		bad("GATEHOUSE_ACCESS_TOKEN_TTL", "%v", err)
+	}
+	if c.RefreshTokenTTL, err = positiveDuration(get("GATEHOUSE_REFRESH_TOKEN_TTL", "720h")); err != nil {
+		bad("GATEHOUSE_REFRESH_TOKEN_TTL", "%v", err)
+	}
+	if err == nil && c.RefreshTokenTTL <= c.AccessTokenTTL {
+		bad("GATEHOUSE_REFRESH_TOKEN_TTL", "must be longer than GATEHOUSE_ACCESS_TOKEN_TTL")
+	}
+
+	level := get("GATEHOUSE_LOG_LEVEL", "info")
+	var ok bool
+	if c.LogLevel, ok = logLevels[strings.ToLower(level)]; !ok {
+		bad("GATEHOUSE_LOG_LEVEL", "%q is not one of debug, info, warn, error", level)
+	}
+
+	for _, field := range strings.FieldsFunc(getenv("GATEHOUSE_TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		prefix, err := parsePrefix(field)
+		if err != nil {
+			bad("GATEHOUSE_TRUSTED_PROXIES", "%q is not a CIDR such as 10.0.0.0/8 or an IP address", field)
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix)
+	}
+	return c, errors.Join(errs...)
+}
+
+// positiveDuration parses a Go duration that must be above zero.
+func positiveDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a Go duration such as 15m or 720h", s)
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%q must be positive", s)
+	}
+	return d, nil
+}
+
+// parsePrefix accepts a CIDR or a single address (a one-address prefix).
+func parsePrefix(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	addr, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(addr, addr.BitLen()), nil
+}
+
+// sqlitePath returns the file a sqlite:// URL names: sqlite://gatehouse.db
+// is relative, sqlite:///var/lib/gatehouse.db absolute. It returns "" for
+// any other URL.
+func sqlitePath(databaseURL string) string {
+	path, ok := strings.CutPrefix(databaseURL, "sqlite://")
+	if !ok {
+		return ""
+	}
+	path, _, _ = strings.Cut(path, "?")
+	if path == "" {
+		return ""
+	}
+	return filepath.Clean(path)
+}

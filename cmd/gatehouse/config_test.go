@@ -1,0 +1,87 @@
+package main
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// env returns a getenv over vars.
+func env(vars map[string]string) func(string) string {
+	return func(name string) string { return vars[name] }
+}
+
+func TestConfigDefaultsNeedNoConfiguration(t *testing.T) {
+	c, err := loadConfig(env(nil))
+	require.NoError(t, err)
+	assert.Equal(t, "sqlite://gatehouse.db", c.DatabaseURL)
+	assert.Equal(t, ":8080", c.HTTPAddr)
+	assert.Equal(t, "http://localhost:8080", c.PublicURL)
+	assert.Equal(t, 15*time.Minute, c.AccessTokenTTL)
+	assert.Equal(t, 720*time.Hour, c.RefreshTokenTTL)
+	assert.Empty(t, c.Secret)
+	assert.Empty(t, c.TrustedProxies)
+}
+
+func TestConfigReadsEveryVariable(t *testing.T) {
+	c, err := loadConfig(env(map[string]string{
+		"GATEHOUSE_DATABASE_URL":      "postgres://gatehouse@db:5432/gatehouse",
+		"GATEHOUSE_HTTP_ADDR":         "127.0.0.1:9000",
+		"GATEHOUSE_PUBLIC_URL":        "https://auth.example.com/",
+		"GATEHOUSE_ACCESS_TOKEN_TTL":  "5m",
+		"GATEHOUSE_REFRESH_TOKEN_TTL": "24h",
+		"GATEHOUSE_SECRET":            "0123456789abcdef0123456789abcdef",
+		"GATEHOUSE_LOG_LEVEL":         "DEBUG",
+		"GATEHOUSE_TRUSTED_PROXIES":   "10.0.0.0/8, 192.0.2.1,2001:db8::/32",
+	}))
+	require.NoError(t, err)
+	assert.Equal(t, "https://auth.example.com", c.PublicURL, "the trailing slash goes")
+	assert.Equal(t, 5*time.Minute, c.AccessTokenTTL)
+	assert.Equal(t, 24*time.Hour, c.RefreshTokenTTL)
+	assert.Equal(t, "DEBUG", c.LogLevel.String())
+	assert.Equal(t, []netip.Prefix{
+		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.1/32"), netip.MustParsePrefix("2001:db8::/32"),
+	}, c.TrustedProxies)
+}
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	for name, tc := range map[string]struct {
+		vars map[string]string
+		want string
+	}{
+		"unknown database":        {map[string]string{"GATEHOUSE_DATABASE_URL": "mysql://x"}, "GATEHOUSE_DATABASE_URL"},
+		"empty sqlite path":       {map[string]string{"GATEHOUSE_DATABASE_URL": "sqlite://"}, "GATEHOUSE_DATABASE_URL"},
+		"postgres needs a secret": {map[string]string{"GATEHOUSE_DATABASE_URL": "postgres://db/gh"}, "GATEHOUSE_SECRET: required"},
+		"short secret":            {map[string]string{"GATEHOUSE_SECRET": "short"}, "GATEHOUSE_SECRET: must be at least 32"},
+		"bad address":             {map[string]string{"GATEHOUSE_HTTP_ADDR": "8080"}, "GATEHOUSE_HTTP_ADDR"},
+		"relative public":         {map[string]string{"GATEHOUSE_PUBLIC_URL": "auth.example.com"}, "GATEHOUSE_PUBLIC_URL"},
+		"public with query":       {map[string]string{"GATEHOUSE_PUBLIC_URL": "https://a.example.com/?x=1"}, "GATEHOUSE_PUBLIC_URL"},
+		"bad access ttl":          {map[string]string{"GATEHOUSE_ACCESS_TOKEN_TTL": "15"}, "GATEHOUSE_ACCESS_TOKEN_TTL"},
+		"negative ttl":            {map[string]string{"GATEHOUSE_REFRESH_TOKEN_TTL": "-1h"}, "GATEHOUSE_REFRESH_TOKEN_TTL"},
+		"refresh too short":       {map[string]string{"GATEHOUSE_REFRESH_TOKEN_TTL": "10m"}, "GATEHOUSE_REFRESH_TOKEN_TTL: must be longer"},
+		"bad log level":           {map[string]string{"GATEHOUSE_LOG_LEVEL": "verbose"}, "GATEHOUSE_LOG_LEVEL"},
+		"bad proxy":               {map[string]string{"GATEHOUSE_TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, "GATEHOUSE_TRUSTED_PROXIES"},
+	} {
+		_, err := loadConfig(env(tc.vars))
+		require.ErrorContains(t, err, tc.want, name)
+	}
+}
+
+func TestConfigErrorsKeepSecretsOut(t *testing.T) {
+	_, err := loadConfig(env(map[string]string{
+		"GATEHOUSE_DATABASE_URL": "mysql://admin:hunter2-db-password@db/x",
+		"GATEHOUSE_SECRET":       "tooshort-but-secret",
+	}))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "hunter2-db-password")
+	assert.NotContains(t, err.Error(), "tooshort-but-secret")
+}
+
+func TestConfigReportsEveryProblemAtOnce(t *testing.T) {
+	_, err := loadConfig(env(map[string]string{"GATEHOUSE_HTTP_ADDR": "x", "GATEHOUSE_LOG_LEVEL": "loud"}))
+	require.ErrorContains(t, err, "GATEHOUSE_HTTP_ADDR")
+	require.ErrorContains(t, err, "GATEHOUSE_LOG_LEVEL")
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/adapters/entstore"
+)
+
+// migrateUp applies pending migrations and reports the resulting state.
+func migrateUp(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	c, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	db, err := openMigrated(ctx, c, newLogger(stdout, c.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return printStatus(ctx, db, stdout)
+}
+
+// migrateStatus lists every migration and whether it is applied, changing
+// nothing.
+func migrateStatus(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	c, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	db, err := entstore.Open(ctx, c.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return printStatus(ctx, db, stdout)
+}
+
+func printStatus(ctx context.Context, db *entstore.DB, stdout io.Writer) error {
+	states, err := entstore.MigrationStatus(ctx, db.SQL(), db.Dialect())
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "VERSION\tNAME\tAPPLIED")
+	for _, s := range states {
+		applied := "pending"
+		if s.Applied {
+			applied = s.AppliedAt.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\n", s.Version, s.Name, applied)
+	}
+	return w.Flush()
+}
+
+// rotateKeys adds a new signing key. Running servers sign with it within
+// their key reload interval and verify its tokens at once.
+func rotateKeys(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	c, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stdout, c.LogLevel)
+	db, err := openMigrated(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	issuer, err := newIssuer(ctx, c, db, systemClock{}, log)
+	if err != nil {
+		return err
+	}
+	kid, err := issuer.Rotate(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "new signing key %s\n", kid)
+	return err
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/adapters/accesstoken"
+	"github.com/gatehouse-auth/gatehouse/adapters/entstore"
+	"github.com/gatehouse-auth/gatehouse/domain"
+)
+
+// audience is the aud claim of every access token Gatehouse issues;
+// services that accept them check for it.
+const audience = "gatehouse"
+
+// systemClock is the domain.Clock of a running service: the wall clock.
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// newLogger returns the JSON logger every command writes to w.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// openMigrated opens the configured database and applies pending
+// migrations, which is safe to do from several processes at once.
+func openMigrated(ctx context.Context, c config, log *slog.Logger) (*entstore.DB, error) {
+	db, err := entstore.Open(ctx, c.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := entstore.Migrate(ctx, db.SQL(), db.Dialect()); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	log.DebugContext(ctx, "database migrated", "dialect", db.Dialect())
+	return db, nil
+}
+
+// newIssuer returns the access-token issuer over the database's signing
+// keys, creating the first key on a new database.
+func newIssuer(ctx context.Context, c config, db *entstore.DB, clock domain.Clock, log *slog.Logger) (*accesstoken.Issuer, error) {
+	secret, err := signingSecret(c, log)
+	if err != nil {
+		return nil, err
+	}
+	issuer, err := accesstoken.New(ctx, accesstoken.Config{
+		Issuer:   c.PublicURL,
+		Audience: audience,
+		TTL:      c.AccessTokenTTL,
+		Secret:   []byte(secret),
+		Keys:     db.Keys(),
+		Clock:    clock,
+		Logger:   log,
+	})
+	if errors.Is(err, accesstoken.ErrWrongSecret) {
+		return nil, fmt.Errorf("GATEHOUSE_SECRET: %w", err)
+	}
+	return issuer, err
+}
+
+// signingSecret returns GATEHOUSE_SECRET or, on the embedded SQLite default
+// without one, a secret kept in a file beside the database, so that `make
+// run` needs no configuration. The file is created once with mode 0600;
+// anyone who can read the database can read it too, which is why a real
+// deployment sets GATEHOUSE_SECRET (Postgres requires it).
+func signingSecret(c config, log *slog.Logger) (string, error) {
+	if c.Secret != "" {
+		return c.Secret, nil
+	}
+	path := sqlitePath(c.DatabaseURL) + ".secret"
+	secret, _ := domain.NewOpaqueToken()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		_, err = f.WriteString(secret + "\n")
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return "", fmt.Errorf("GATEHOUSE_SECRET: write local secret: %w", err)
+		}
+		log.Warn("GATEHOUSE_SECRET is not set: generated a local secret beside the database; set GATEHOUSE_SECRET for any real deployment", "path", path)
+		return secret, nil
+	case errors.Is(err, fs.ErrExist):
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("GATEHOUSE_SECRET: read local secret: %w", err)
+		}
+		secret = strings.TrimSpace(string(b))
+		if len(secret) < minSecretLength {
+			return "", fmt.Errorf("GATEHOUSE_SECRET: local secret %s is too short; remove it only together with the database", path)
+		}
+		log.Warn("GATEHOUSE_SECRET is not set: using the local secret beside the database; set GATEHOUSE_SECRET for any real deployment", "path", path)
+		return secret, nil
+	default:
+		return "", fmt.Errorf("GATEHOUSE_SECRET: create local secret: %w", err)
+	}
+}
