@@ -34,3 +34,12 @@ var (
 	// its expiry.
 	ErrAccessTokenExpired = errors.New("access token expired")
 )
+
+// Errors of the account lifecycle.
+var (
+	// ErrInvalidToken means a single-use token (email verification or
+	// password reset) is unknown, already used, expired or of another kind.
+	ErrInvalidToken = errors.New("invalid token")
+	// ErrAlreadyVerified means the user's email is verified already.
+	ErrAlreadyVerified = errors.New("email already verified")
+)

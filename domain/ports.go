@@ -34,6 +34,10 @@ type TokenStore interface {
 	// stored is an error without a sentinel: hashes of 256 random bits do not
 	// collide, so one that does is a bug.
 	Create(ctx context.Context, t Token) (Token, error)
+	// Find returns the token of kind with hash, provided it has not
+	// expired at now, without consuming it. It returns ErrNotFound like
+	// Consume.
+	Find(ctx context.Context, kind TokenKind, hash string, now time.Time) (Token, error)
 	// Consume deletes and returns the token of kind with hash, provided it
 	// has not expired at now. Of any number of concurrent calls for one
 	// token, exactly one succeeds. It returns ErrNotFound when no such

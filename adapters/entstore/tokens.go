@@ -41,6 +41,23 @@ func (s *tokenStore) Create(ctx context.Context, t domain.Token) (domain.Token, 
 	return tokenFromEnt(op, row)
 }
 
+// Find returns the unexpired token of kind with hash.
+func (s *tokenStore) Find(ctx context.Context, kind domain.TokenKind, hash string, now time.Time) (domain.Token, error) {
+	const op = "find token"
+	row, err := s.find(ctx, kind, hash, dbTime(now))
+	if err != nil {
+		return domain.Token{}, tokenError(op, err)
+	}
+	return tokenFromEnt(op, row)
+}
+
+// find reads the token of kind with hash that is unexpired at now.
+func (s *tokenStore) find(ctx context.Context, kind domain.TokenKind, hash string, now time.Time) (*ent.Token, error) {
+	return s.client.Token.Query().
+		Where(token.TokenHash(hash), token.Kind(kind.String()), token.ExpiresAtGT(now)).
+		Only(ctx)
+}
+
 // Consume finds the unexpired token and then deletes it on the condition
 // that it is still there and unexpired. Concurrent consumers may all find
 // it, but the database lets only one delete the row: on Postgres the others
@@ -49,9 +66,7 @@ func (s *tokenStore) Create(ctx context.Context, t domain.Token) (domain.Token, 
 func (s *tokenStore) Consume(ctx context.Context, kind domain.TokenKind, hash string, now time.Time) (domain.Token, error) {
 	const op = "consume token"
 	now = dbTime(now)
-	row, err := s.client.Token.Query().
-		Where(token.TokenHash(hash), token.Kind(kind.String()), token.ExpiresAtGT(now)).
-		Only(ctx)
+	row, err := s.find(ctx, kind, hash, now)
 	if err != nil {
 		return domain.Token{}, tokenError(op, err)
 	}

@@ -49,16 +49,38 @@ func (s tokenStore) Create(ctx context.Context, t domain.Token) (domain.Token, e
 func (s tokenStore) Consume(ctx context.Context, kind domain.TokenKind, hash string, now time.Time) (domain.Token, error) {
 	var t domain.Token
 	err := s.db.do(ctx, func(d *data) error {
-		var ok bool
-		t, ok = d.tokens[hash]
-		if !ok || t.Kind != kind || !now.Before(t.ExpiresAt) {
-			return fmt.Errorf("memstore: consume token: %w", domain.ErrNotFound)
+		var err error
+		if t, err = d.liveToken("consume token", kind, hash, now); err == nil {
+			delete(d.tokens, hash)
 		}
-		delete(d.tokens, hash)
-		return nil
+		return err
 	})
 	if err != nil {
 		return domain.Token{}, err
+	}
+	return t, nil
+}
+
+// Find returns the unexpired token of kind with hash; see domain.TokenStore.
+func (s tokenStore) Find(ctx context.Context, kind domain.TokenKind, hash string, now time.Time) (domain.Token, error) {
+	var t domain.Token
+	err := s.db.do(ctx, func(d *data) error {
+		var err error
+		t, err = d.liveToken("find token", kind, hash, now)
+		return err
+	})
+	if err != nil {
+		return domain.Token{}, err
+	}
+	return t, nil
+}
+
+// liveToken returns the token of kind with hash unexpired at now, or
+// ErrNotFound wrapped with op.
+func (d *data) liveToken(op string, kind domain.TokenKind, hash string, now time.Time) (domain.Token, error) {
+	t, ok := d.tokens[hash]
+	if !ok || t.Kind != kind || !now.Before(t.ExpiresAt) {
+		return domain.Token{}, fmt.Errorf("memstore: %s: %w", op, domain.ErrNotFound)
 	}
 	return t, nil
 }

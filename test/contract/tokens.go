@@ -19,6 +19,7 @@ func RunTokenStore(t *testing.T, newSubject NewSubject) {
 		"ConsumedOnlyOnce":             tokenConsumedOnlyOnce,
 		"ConsumedOnceUnderConcurrency": tokenConsumedOnceUnderConcurrency,
 		"KindsDoNotMix":                tokenKindsDoNotMix,
+		"FindDoesNotConsume":           tokenFindDoesNotConsume,
 		"ExpiredTokenIsNotConsumed":    tokenExpiredIsNotConsumed,
 		"UnknownUserRejected":          tokenUnknownUserRejected,
 		"InvalidKindRejected":          tokenInvalidKindRejected,
@@ -161,4 +162,28 @@ func tokenDeleteExpiredInBatches(t *testing.T, s domain.Stores) {
 	got, err := s.Tokens.Consume(ctx, domain.TokenEmailVerification, hashOf("live"), t0)
 	require.NoError(t, err, "a live token survives pruning")
 	assert.Equal(t, hashOf("live"), got.Hash)
+}
+
+func tokenFindDoesNotConsume(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	created := createToken(t, s, u.ID, domain.TokenPasswordReset, hashOf("peek"), t0.Add(time.Hour))
+
+	for range 2 {
+		got, err := s.Tokens.Find(ctx, domain.TokenPasswordReset, hashOf("peek"), t0)
+		require.NoError(t, err)
+		assert.Equal(t, created.ID, got.ID)
+		assert.Equal(t, u.ID, got.UserID)
+	}
+	_, err := s.Tokens.Find(ctx, domain.TokenEmailVerification, hashOf("peek"), t0)
+	require.ErrorIs(t, err, domain.ErrNotFound, "another kind")
+	_, err = s.Tokens.Find(ctx, domain.TokenPasswordReset, hashOf("peek"), t0.Add(time.Hour))
+	require.ErrorIs(t, err, domain.ErrNotFound, "expired at its expiry instant")
+	_, err = s.Tokens.Find(ctx, domain.TokenPasswordReset, hashOf("unknown"), t0)
+	require.ErrorIs(t, err, domain.ErrNotFound, "unknown")
+
+	_, err = s.Tokens.Consume(ctx, domain.TokenPasswordReset, hashOf("peek"), t0)
+	require.NoError(t, err, "finding it left it to consume")
+	_, err = s.Tokens.Find(ctx, domain.TokenPasswordReset, hashOf("peek"), t0)
+	require.ErrorIs(t, err, domain.ErrNotFound, "a consumed token is gone")
 }
