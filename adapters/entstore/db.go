@@ -4,8 +4,9 @@
 // Open connects to the database a URL names; (*DB).Stores returns the stores
 // outside any unit of work, and (*DB).InTx runs a unit of work over stores
 // that share one database transaction. (*DB).Keys returns the signing-key
-// store, which belongs to no unit of work. The schema is created and upgraded by
-// the versioned migrations (Migrate), never from ent/schema at run time.
+// store and (*DB).RateLimits the rate-limit store, which belong to no unit
+// of work. The schema is created and upgraded by the versioned migrations
+// (Migrate), never from ent/schema at run time.
 //
 // Ent types never leave this package: every store converts to and from the
 // domain's types, and maps driver errors to the domain's sentinels.
@@ -131,6 +132,13 @@ func (d *DB) Stores() domain.Stores { return storesOver(d.client) }
 // call stands alone. On SQLite it waits, like every use of d, while a unit
 // of work runs (see Open).
 func (d *DB) Keys() domain.KeyStore { return &keyStore{client: d.client} }
+
+// RateLimits returns the rate-limit store. Rate limits belong to no unit of
+// work: each call stands alone, and Hit is a single statement, atomic by
+// itself. On SQLite it waits, like every use of d, while a unit of work
+// runs (see Open), so it must not be called from inside InTx's fn: it would
+// wait for the unit of work that waits for it.
+func (d *DB) RateLimits() domain.RateLimitStore { return &rateLimitStore{client: d.client} }
 
 // InTx runs fn in one database transaction, handing it stores that work in
 // that transaction. It commits when fn returns nil and rolls back when fn

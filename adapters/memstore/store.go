@@ -14,9 +14,9 @@
 // error instead of deadlocking; with any other context such a call waits
 // until that context is done.
 //
-// Signing keys (Store.Keys) belong to no unit of work. They have a lock of
-// their own, so they may be used anywhere, inside fn too, and never wait for
-// a unit of work.
+// Signing keys (Store.Keys) and rate limits (Store.RateLimits) belong to no
+// unit of work. Each has a lock of its own, so they may be used anywhere,
+// inside fn too, and never wait for a unit of work.
 package memstore
 
 import (
@@ -32,11 +32,12 @@ import (
 )
 
 var (
-	_ domain.Transactor   = (*Store)(nil)
-	_ domain.UserStore    = userStore{}
-	_ domain.TokenStore   = tokenStore{}
-	_ domain.SessionStore = sessionStore{}
-	_ domain.KeyStore     = (*keyStore)(nil)
+	_ domain.Transactor     = (*Store)(nil)
+	_ domain.UserStore      = userStore{}
+	_ domain.TokenStore     = tokenStore{}
+	_ domain.SessionStore   = sessionStore{}
+	_ domain.KeyStore       = (*keyStore)(nil)
+	_ domain.RateLimitStore = (*rateLimitStore)(nil)
 )
 
 var (
@@ -53,20 +54,21 @@ type violation struct{ err error }
 func (v violation) Error() string { return v.err.Error() }
 func (v violation) Unwrap() error { return v.err }
 
-// Store is an in-memory database of users, tokens, sessions and signing
-// keys. Its zero value is not usable; call New.
+// Store is an in-memory database of users, tokens, sessions, signing keys
+// and rate limits. Its zero value is not usable; call New.
 type Store struct {
 	// sem is a one-slot semaphore held by one method call or one unit of
 	// work at a time. Unlike a sync.Mutex, waiting for it gives up when the
 	// caller's context is done, as waiting for a database lock would.
-	sem  chan struct{}
-	data *data
-	keys *keyStore // outside units of work, under its own lock
+	sem        chan struct{}
+	data       *data
+	keys       *keyStore       // outside units of work, under its own lock
+	rateLimits *rateLimitStore // likewise
 }
 
 // New returns an empty Store.
 func New() *Store {
-	return &Store{sem: make(chan struct{}, 1), data: newData(), keys: newKeyStore()}
+	return &Store{sem: make(chan struct{}, 1), data: newData(), keys: newKeyStore(), rateLimits: newRateLimitStore()}
 }
 
 // Stores returns the stores outside any unit of work. Each of their methods
@@ -79,6 +81,12 @@ func (s *Store) Stores() domain.Stores {
 // own; it is not part of any unit of work.
 func (s *Store) Keys() domain.KeyStore {
 	return s.keys
+}
+
+// RateLimits returns the rate-limit store. Each of its methods is atomic on
+// its own; it is not part of any unit of work.
+func (s *Store) RateLimits() domain.RateLimitStore {
+	return s.rateLimits
 }
 
 // InTx runs fn as one unit of work on a private copy of the data, which

@@ -9,6 +9,18 @@ import (
 	"github.com/gatehouse-auth/gatehouse/ent"
 )
 
+// The RateLimitFunc type is an adapter to allow the use of ordinary
+// function as RateLimit mutator.
+type RateLimitFunc func(context.Context, *ent.RateLimitMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RateLimitFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RateLimitMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RateLimitMutation", m)
+}
+
 // The RotatedTokenFunc type is an adapter to allow the use of ordinary
 // function as RotatedToken mutator.
 type RotatedTokenFunc func(context.Context, *ent.RotatedTokenMutation) (ent.Value, error)

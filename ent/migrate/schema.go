@@ -8,6 +8,25 @@ import (
 )
 
 var (
+	// RateLimitsColumns holds the columns for the "rate_limits" table.
+	RateLimitsColumns = []*schema.Column{
+		{Name: "key", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(64)", "sqlite3": "varchar(64)"}},
+		{Name: "count", Type: field.TypeInt},
+		{Name: "window_ends_at", Type: field.TypeTime},
+	}
+	// RateLimitsTable holds the schema information for the "rate_limits" table.
+	RateLimitsTable = &schema.Table{
+		Name:       "rate_limits",
+		Columns:    RateLimitsColumns,
+		PrimaryKey: []*schema.Column{RateLimitsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "ratelimit_window_ends_at",
+				Unique:  false,
+				Columns: []*schema.Column{RateLimitsColumns[2]},
+			},
+		},
+	}
 	// RotatedTokensColumns holds the columns for the "rotated_tokens" table.
 	RotatedTokensColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt64, Increment: true},
@@ -141,6 +160,7 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		RateLimitsTable,
 		RotatedTokensTable,
 		SessionsTable,
 		SigningKeysTable,

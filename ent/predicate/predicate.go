@@ -6,6 +6,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// RateLimit is the predicate function for ratelimit builders.
+type RateLimit func(*sql.Selector)
+
 // RotatedToken is the predicate function for rotatedtoken builders.
 type RotatedToken func(*sql.Selector)
 

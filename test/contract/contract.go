@@ -13,9 +13,10 @@ import (
 
 // Subject is one empty, isolated set of stores under test.
 type Subject struct {
-	Stores     domain.Stores     // the stores outside any unit of work
-	Transactor domain.Transactor // runs units of work over the same data
-	Keys       domain.KeyStore   // the signing keys, which belong to no unit of work
+	Stores     domain.Stores         // the stores outside any unit of work
+	Transactor domain.Transactor     // runs units of work over the same data
+	Keys       domain.KeyStore       // the signing keys, which belong to no unit of work
+	RateLimits domain.RateLimitStore // the rate-limit counters, which belong to no unit of work
 }
 
 // NewSubject returns a fresh, empty Subject for t. It registers its own
@@ -30,4 +31,5 @@ func Run(t *testing.T, newSubject NewSubject) {
 	t.Run("SessionStore", func(t *testing.T) { RunSessionStore(t, newSubject) })
 	t.Run("Transactor", func(t *testing.T) { RunTransactor(t, newSubject) })
 	t.Run("KeyStore", func(t *testing.T) { RunKeyStore(t, newSubject) })
+	t.Run("RateLimitStore", func(t *testing.T) { RunRateLimitStore(t, newSubject) })
 }
