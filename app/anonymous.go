@@ -9,9 +9,12 @@ import (
 
 // Anonymous creates a user of tier anonymous, with no email or password, and
 // starts its session. Registering later with its access token upgrades the
-// same user.
+// same user. Creation is rate limited per client IP.
 func (s *Service) Anonymous(ctx context.Context, c Client) (Tokens, error) {
 	now := s.Clock.Now()
+	if err := s.hit(ctx, now, limitAnonymousIP.on(c.IP)); err != nil {
+		return Tokens{}, err
+	}
 	session, refresh := s.newSession("", c, now)
 	var user domain.User
 	err := s.Transactor.InTx(ctx, func(ctx context.Context, tx domain.Stores) error {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/domain"
@@ -18,10 +19,16 @@ import (
 // user who is not anonymous, so there is nothing to upgrade.
 var ErrAlreadyRegistered = errors.New("app: user is already registered")
 
-// Config holds the lifetimes the flows give what they issue.
+// ErrNoEmail means the user has no email address: an anonymous user has
+// nothing to verify.
+var ErrNoEmail = errors.New("app: user has no email address")
+
+// Config holds what the flows need to know about the deployment.
 type Config struct {
 	AccessTokenTTL  time.Duration // how long an access token verifies
 	RefreshTokenTTL time.Duration // how long a session lives after its last refresh
+	PublicURL       string        // base of the links in emails, without a trailing slash
+	RateLimitsOff   bool          // disables every rate limit (benchmarks, load tests)
 }
 
 // Deps are the ports the flows run on.
@@ -30,6 +37,8 @@ type Deps struct {
 	Transactor   domain.Transactor
 	Hasher       domain.PasswordHasher
 	AccessTokens domain.AccessTokens
+	Mailer       domain.Mailer
+	RateLimits   domain.RateLimitStore
 	Clock        domain.Clock
 	Logger       *slog.Logger
 }
@@ -41,6 +50,8 @@ type Service struct {
 	// dummyHash is verified when a login names no account, so that an
 	// unknown email costs as much time as a wrong password.
 	dummyHash string
+	// background tracks work that outlives the request that started it.
+	background sync.WaitGroup
 }
 
 // New returns a Service. It hashes one dummy password, which takes as long
@@ -55,6 +66,26 @@ func New(ctx context.Context, deps Deps, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("app: hash dummy password: %w", err)
 	}
 	return &Service{Deps: deps, cfg: cfg, dummyHash: dummy}, nil
+}
+
+// Wait blocks until the work requests left running in the background (such
+// as the lookup behind a forgotten-password request) has finished. A server
+// calls it on shutdown; tests call it to observe that work.
+func (s *Service) Wait() { s.background.Wait() }
+
+// backgroundTimeout bounds work that runs after its request has answered.
+const backgroundTimeout = 30 * time.Second
+
+// goBackground runs fn after the request that calls it has been answered,
+// with the request's values but not its cancellation.
+func (s *Service) goBackground(ctx context.Context, name string, fn func(ctx context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backgroundTimeout)
+	s.background.Go(func() {
+		defer cancel()
+		if err := fn(ctx); err != nil {
+			s.Logger.ErrorContext(ctx, name+" failed", "error", err)
+		}
+	})
 }
 
 // Client describes where a request comes from; sessions remember it so a

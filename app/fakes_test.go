@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -81,12 +82,39 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// fakeMailer records the emails it is asked to send.
+type fakeMailer struct {
+	mu   sync.Mutex
+	sent []domain.Email
+}
+
+func (m *fakeMailer) Send(_ context.Context, e domain.Email) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, e)
+	return nil
+}
+
+// to returns the emails sent to address, oldest first.
+func (m *fakeMailer) to(address string) []domain.Email {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []domain.Email
+	for _, e := range m.sent {
+		if e.To == address {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // env is a Service on memstore with its fakes, for one test.
 type env struct {
 	*app.Service
 	store  *memstore.Store
 	hasher *fakeHasher
 	tokens *fakeTokens
+	mailer *fakeMailer
 	clock  *fakeClock
 }
 
@@ -97,12 +125,20 @@ const (
 
 var client = app.Client{IP: "203.0.113.9", UserAgent: "app-test/1.0"}
 
+const publicURL = "https://auth.example.com"
+
 func newEnv(t *testing.T) *env {
+	t.Helper()
+	return newEnvWith(t, app.Config{AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL, PublicURL: publicURL})
+}
+
+func newEnvWith(t *testing.T, cfg app.Config) *env {
 	t.Helper()
 	e := &env{
 		store:  memstore.New(),
 		hasher: &fakeHasher{},
 		tokens: &fakeTokens{claims: map[string]domain.Claims{}},
+		mailer: &fakeMailer{},
 		clock:  &fakeClock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)},
 	}
 	svc, err := app.New(context.Background(), app.Deps{
@@ -110,9 +146,11 @@ func newEnv(t *testing.T) *env {
 		Transactor:   e.store,
 		Hasher:       e.hasher,
 		AccessTokens: e.tokens,
+		Mailer:       e.mailer,
+		RateLimits:   e.store.RateLimits(),
 		Clock:        e.clock,
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}, app.Config{AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL})
+	}, cfg)
 	require.NoError(t, err)
 	e.Service = svc
 	return e
@@ -126,6 +164,22 @@ func (e *env) register(t *testing.T, email string) app.Tokens {
 	})
 	require.NoError(t, err)
 	return tokens
+}
+
+// linkToken returns the token in the query string of the newest email of
+// purpose sent to address.
+func (e *env) linkToken(t *testing.T, address string, purpose domain.EmailPurpose) string {
+	t.Helper()
+	mails := e.mailer.to(address)
+	for i := len(mails) - 1; i >= 0; i-- {
+		if mails[i].Purpose == purpose {
+			u, err := url.Parse(mails[i].Link)
+			require.NoError(t, err)
+			return u.Query().Get("token")
+		}
+	}
+	t.Fatalf("no %s email to %s", purpose, address)
+	return ""
 }
 
 // claims returns the claims of an access token the fake issued.

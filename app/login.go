@@ -13,8 +13,18 @@ import (
 // password, after the same amount of hashing work, so neither the answer nor
 // its timing tells whether an account exists. A password stored in an older
 // scheme is rehashed on success.
+//
+// Attempts are rate limited per account and client and per account (see
+// limitLoginClient), counted before the password is checked and reset by a
+// success; an unknown email is counted alike. Over the limit it returns a
+// *domain.RateLimitedError without checking the password.
 func (s *Service) Login(ctx context.Context, email, password string, c Client) (Tokens, error) {
-	user, err := s.Stores.Users.ByEmail(ctx, domain.NormalizeEmail(email))
+	email = domain.NormalizeEmail(email)
+	limits := []check{limitLoginClient.on(email + "|" + c.IP), limitLoginAccount.on(email)}
+	if err := s.hit(ctx, s.Clock.Now(), limits...); err != nil {
+		return Tokens{}, err
+	}
+	user, err := s.Stores.Users.ByEmail(ctx, email)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 		if _, _, err := s.Hasher.Verify(ctx, s.dummyHash, password); err != nil {
@@ -31,6 +41,7 @@ func (s *Service) Login(ctx context.Context, email, password string, c Client) (
 	if !match {
 		return Tokens{}, domain.ErrInvalidCredentials
 	}
+	s.reset(ctx, limits...)
 	if rehash {
 		s.upgradeHash(ctx, user, password)
 	}

@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/gatehouse-auth/gatehouse/domain"
 )
@@ -19,12 +17,5 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (domain.
 // Me returns the user the claims name. A user deleted since the token was
 // issued gives domain.ErrInvalidAccessToken: the token names no one.
 func (s *Service) Me(ctx context.Context, c domain.Claims) (domain.User, error) {
-	user, err := s.Stores.Users.ByID(ctx, c.Subject)
-	if errors.Is(err, domain.ErrNotFound) {
-		return domain.User{}, domain.ErrInvalidAccessToken
-	}
-	if err != nil {
-		return domain.User{}, fmt.Errorf("app: me: %w", err)
-	}
-	return user, nil
+	return s.user(ctx, c)
 }

@@ -25,11 +25,16 @@ type RegisterInput struct {
 }
 
 // Register creates a user of tier free with the email and password, or
-// upgrades the anonymous bearer to one, keeping its ID, and starts a new
-// session. It returns a *domain.ValidationError for a malformed email or a
-// password the policy rejects, domain.ErrEmailTaken when another user has
-// the email, and ErrAlreadyRegistered when the bearer is not anonymous.
+// upgrades the anonymous bearer to one, keeping its ID, starts a new session
+// and mails a link to verify the address. It returns a
+// *domain.ValidationError for a malformed email or a password the policy
+// rejects, domain.ErrEmailTaken when another user has the email,
+// ErrAlreadyRegistered when the bearer is not anonymous, and a
+// *domain.RateLimitedError when the client IP registered too often.
 func (s *Service) Register(ctx context.Context, in RegisterInput) (Tokens, error) {
+	if err := s.hit(ctx, s.Clock.Now(), limitRegisterIP.on(in.Client.IP)); err != nil {
+		return Tokens{}, err
+	}
 	email := domain.NormalizeEmail(in.Email)
 	problems := &domain.ValidationError{}
 	checkEmail(problems, email)
@@ -50,7 +55,10 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (Tokens, error
 
 	now := s.Clock.Now()
 	session, refresh := s.newSession("", in.Client, now)
-	var user domain.User
+	var (
+		user         domain.User
+		verification domain.Email
+	)
 	err = s.Transactor.InTx(ctx, func(ctx context.Context, tx domain.Stores) error {
 		var err error
 		if in.Bearer != nil {
@@ -64,12 +72,16 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (Tokens, error
 			return err
 		}
 		session.UserID = user.ID
-		session, err = tx.Sessions.Create(ctx, session)
+		if session, err = tx.Sessions.Create(ctx, session); err != nil {
+			return err
+		}
+		verification, err = s.newVerification(ctx, tx, user, now)
 		return err
 	})
 	if err != nil {
 		return Tokens{}, fmt.Errorf("app: register: %w", err)
 	}
+	s.send(ctx, verification)
 	return s.issue(ctx, user, session.ID, refresh, now)
 }
 

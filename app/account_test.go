@@ -1,0 +1,97 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-auth/gatehouse/domain"
+)
+
+func TestDeleteAccountNeedsThePasswordAndFreesTheEmail(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	tokens := e.register(t, "ada@example.com")
+	bearer := e.claims(t, tokens.AccessToken)
+
+	require.ErrorIs(t, e.DeleteAccount(ctx, bearer, "wrong"), domain.ErrInvalidCredentials)
+	require.NoError(t, e.DeleteAccount(ctx, bearer, "correct horse battery staple"))
+
+	_, err := e.Me(ctx, bearer)
+	require.ErrorIs(t, err, domain.ErrInvalidAccessToken)
+	_, err = e.Refresh(ctx, tokens.RefreshToken)
+	require.ErrorIs(t, err, domain.ErrInvalidRefreshToken, "its sessions went with it")
+	again := e.register(t, "ada@example.com")
+	assert.NotEqual(t, tokens.User.ID, again.User.ID, "the email registers again as a new user")
+	require.ErrorIs(t, e.DeleteAccount(ctx, bearer, "correct horse battery staple"), domain.ErrInvalidAccessToken)
+}
+
+func TestDeleteAnonymousAccount(t *testing.T) {
+	e := newEnv(t)
+	anon, err := e.Anonymous(context.Background(), client)
+	require.NoError(t, err)
+	require.NoError(t, e.DeleteAccount(context.Background(), e.claims(t, anon.AccessToken), ""))
+	_, err = e.store.Stores().Users.ByID(context.Background(), anon.User.ID)
+	require.ErrorIs(t, err, domain.ErrNotFound)
+}
+
+func TestSessionsListAndRevoke(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	current := e.register(t, "ada@example.com")
+	other, err := e.Login(ctx, "ada@example.com", "correct horse battery staple", client)
+	require.NoError(t, err)
+	stranger := e.register(t, "eve@example.com")
+	bearer := e.claims(t, current.AccessToken)
+
+	list, err := e.Sessions(ctx, bearer)
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	currents := 0
+	for _, s := range list {
+		assert.Equal(t, current.User.ID, s.UserID)
+		if s.Current {
+			currents++
+			assert.Equal(t, bearer.SessionID, s.ID)
+		}
+	}
+	assert.Equal(t, 1, currents)
+
+	strangerSession := e.claims(t, stranger.AccessToken).SessionID
+	require.ErrorIs(t, e.RevokeSession(ctx, bearer, strangerSession), domain.ErrNotFound, "not the caller's")
+	require.ErrorIs(t, e.RevokeSession(ctx, bearer, "no-such-session"), domain.ErrNotFound)
+	_, err = e.Refresh(ctx, stranger.RefreshToken)
+	require.NoError(t, err, "the stranger's session is untouched")
+
+	require.NoError(t, e.RevokeSession(ctx, bearer, e.claims(t, other.AccessToken).SessionID))
+	_, err = e.Refresh(ctx, other.RefreshToken)
+	require.ErrorIs(t, err, domain.ErrInvalidRefreshToken)
+	list, err = e.Sessions(ctx, bearer)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+}
+
+func TestAdminSetTierReachesTheNextAccessToken(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	tokens := e.register(t, "ada@example.com")
+
+	u, err := e.AdminSetTier(ctx, tokens.User.ID, "member")
+	require.NoError(t, err)
+	assert.Equal(t, domain.TierMember, u.Tier)
+	got, err := e.AdminUser(ctx, tokens.User.ID)
+	require.NoError(t, err)
+	assert.Equal(t, domain.TierMember, got.Tier)
+	refreshed, err := e.Refresh(ctx, tokens.RefreshToken)
+	require.NoError(t, err)
+	assert.Equal(t, domain.TierMember, e.claims(t, refreshed.AccessToken).Tier)
+
+	_, err = e.AdminSetTier(ctx, tokens.User.ID, "Gold")
+	requireProblems(t, err, "tier:invalid_tier")
+	_, err = e.AdminSetTier(ctx, "no-such-user", "free")
+	require.ErrorIs(t, err, domain.ErrNotFound)
+	_, err = e.AdminUser(ctx, "no-such-user")
+	require.ErrorIs(t, err, domain.ErrNotFound)
+}

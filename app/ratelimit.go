@@ -1,0 +1,79 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/domain"
+)
+
+// limit is one rate limit: at most max events per key within window. Keys
+// are the limit's name and a subject (an email, an IP, a user id); the store
+// keeps only their hash.
+type limit struct {
+	name   string
+	max    int
+	window time.Duration
+}
+
+// The rate limits. README.md lists them; keep the two in step.
+var (
+	// Failed logins of one account from one client, and from anywhere. Every
+	// attempt counts before the password is checked, so parallel guesses
+	// cannot slip past; a success resets both.
+	limitLoginClient  = limit{"login:account+ip", 10, 15 * time.Minute}
+	limitLoginAccount = limit{"login:account", 100, time.Hour}
+	// Account creation per client IP.
+	limitRegisterIP  = limit{"register:ip", 20, time.Hour}
+	limitAnonymousIP = limit{"anonymous:ip", 20, time.Hour}
+	// Reset mails per client IP and per address, verification mails per user.
+	limitForgotIP      = limit{"forgot:ip", 10, time.Hour}
+	limitForgotAccount = limit{"forgot:account", 5, time.Hour}
+	limitResendAccount = limit{"resend:account", 5, time.Hour}
+)
+
+// hit counts one event against each limit (paired with its subject) and
+// returns a *domain.RateLimitedError when any of them is exceeded.
+func (s *Service) hit(ctx context.Context, now time.Time, checks ...check) error {
+	if s.cfg.RateLimitsOff {
+		return nil
+	}
+	var wait time.Duration
+	for _, c := range checks {
+		count, ends, err := s.RateLimits.Hit(ctx, c.key(), c.limit.window, now)
+		if err != nil {
+			return fmt.Errorf("rate limit %s: %w", c.limit.name, err)
+		}
+		if count > c.limit.max {
+			wait = max(wait, ends.Sub(now))
+		}
+	}
+	if wait > 0 {
+		return &domain.RateLimitedError{RetryAfter: wait}
+	}
+	return nil
+}
+
+// reset forgets the counts of the checks. A failure only leaves a count
+// standing until its window ends, so it is logged, not returned.
+func (s *Service) reset(ctx context.Context, checks ...check) {
+	if s.cfg.RateLimitsOff {
+		return
+	}
+	for _, c := range checks {
+		if err := s.RateLimits.Reset(ctx, c.key()); err != nil {
+			s.Logger.WarnContext(ctx, "rate limit reset failed", "limit", c.limit.name, "error", err)
+		}
+	}
+}
+
+// check is a limit applied to one subject.
+type check struct {
+	limit   limit
+	subject string
+}
+
+func (l limit) on(subject string) check { return check{limit: l, subject: subject} }
+
+func (c check) key() string { return c.limit.name + "|" + c.subject }

@@ -1,0 +1,136 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-auth/gatehouse/app"
+	"github.com/gatehouse-auth/gatehouse/domain"
+)
+
+// requireRateLimited fails unless err is a rate-limited error.
+func requireRateLimited(t *testing.T, err error) *domain.RateLimitedError {
+	t.Helper()
+	var limited *domain.RateLimitedError
+	require.ErrorAs(t, err, &limited)
+	require.Positive(t, limited.RetryAfter)
+	return limited
+}
+
+func TestFailedLoginsFromOneClientAreLimited(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.register(t, "ada@example.com")
+
+	for i := range 10 {
+		_, err := e.Login(ctx, "ada@example.com", "wrong", client)
+		require.ErrorIs(t, err, domain.ErrInvalidCredentials, "attempt %d", i+1)
+	}
+	verifies := e.hasher.verifies.Load()
+	_, err := e.Login(ctx, "ada@example.com", "correct horse battery staple", client)
+	limited := requireRateLimited(t, err)
+	assert.Equal(t, 15*time.Minute, limited.RetryAfter)
+	assert.Equal(t, verifies, e.hasher.verifies.Load(), "a limited attempt checks no password")
+
+	_, err = e.Login(ctx, "ada@example.com", "correct horse battery staple", app.Client{IP: "198.51.100.1"})
+	require.NoError(t, err, "another client is not limited by this one's failures")
+
+	e.clock.Advance(15 * time.Minute)
+	_, err = e.Login(ctx, "ada@example.com", "correct horse battery staple", client)
+	require.NoError(t, err, "the window has passed")
+}
+
+func TestParallelWrongPasswordsCannotSlipPastTheLimit(t *testing.T) {
+	e := newEnv(t)
+	e.register(t, "ada@example.com")
+	var wg sync.WaitGroup
+	errs := make([]error, 30)
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = e.Login(context.Background(), "ada@example.com", "wrong", client) })
+	}
+	wg.Wait()
+	checked := 0
+	for _, err := range errs {
+		var limited *domain.RateLimitedError
+		if errors.As(err, &limited) {
+			continue
+		}
+		require.ErrorIs(t, err, domain.ErrInvalidCredentials)
+		checked++
+	}
+	assert.Equal(t, 10, checked, "exactly ten passwords were checked")
+}
+
+func TestASuccessfulLoginResetsTheFailures(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.register(t, "ada@example.com")
+	for range 9 {
+		_, err := e.Login(ctx, "ada@example.com", "wrong", client)
+		require.ErrorIs(t, err, domain.ErrInvalidCredentials)
+	}
+	_, err := e.Login(ctx, "ada@example.com", "correct horse battery staple", client)
+	require.NoError(t, err)
+	for i := range 9 {
+		_, err := e.Login(ctx, "ada@example.com", "wrong", client)
+		require.ErrorIs(t, err, domain.ErrInvalidCredentials, "attempt %d after the reset", i+1)
+	}
+}
+
+func TestAccountWideLoginLimitAcrossClients(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.register(t, "ada@example.com")
+	for i := range 100 {
+		_, err := e.Login(ctx, "ada@example.com", "wrong", app.Client{IP: fmt.Sprintf("198.51.100.%d", i)})
+		require.ErrorIs(t, err, domain.ErrInvalidCredentials, "attempt %d", i+1)
+	}
+	_, err := e.Login(ctx, "ada@example.com", "correct horse battery staple", app.Client{IP: "203.0.113.200"})
+	limited := requireRateLimited(t, err)
+	assert.Equal(t, time.Hour, limited.RetryAfter)
+}
+
+func TestPerIPLimitsOnAccountCreationAndResetMail(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for i := range 20 {
+		_, err := e.Anonymous(ctx, client)
+		require.NoError(t, err, "anonymous %d", i+1)
+	}
+	_, err := e.Anonymous(ctx, client)
+	requireRateLimited(t, err)
+
+	for i := range 20 {
+		_, err := e.Register(ctx, app.RegisterInput{Email: fmt.Sprintf("u%d@example.com", i), Password: "correct horse battery staple", Client: client})
+		require.NoError(t, err, "register %d", i+1)
+	}
+	_, err = e.Register(ctx, app.RegisterInput{Email: "one-more@example.com", Password: "correct horse battery staple", Client: client})
+	requireRateLimited(t, err)
+
+	for i := range 10 {
+		require.NoError(t, e.ForgotPassword(ctx, fmt.Sprintf("f%d@example.com", i), client))
+	}
+	requireRateLimited(t, e.ForgotPassword(ctx, "f-last@example.com", client))
+	for i := range 5 {
+		require.NoError(t, e.ForgotPassword(ctx, "target@example.com", app.Client{IP: fmt.Sprintf("198.51.100.%d", i)}))
+	}
+	requireRateLimited(t, e.ForgotPassword(ctx, "target@example.com", app.Client{IP: "198.51.100.99"}))
+	e.Wait()
+}
+
+func TestRateLimitsOff(t *testing.T) {
+	e := newEnvWith(t, app.Config{AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL, PublicURL: publicURL, RateLimitsOff: true})
+	ctx := context.Background()
+	e.register(t, "ada@example.com")
+	for range 15 {
+		_, err := e.Login(ctx, "ada@example.com", "wrong", client)
+		require.ErrorIs(t, err, domain.ErrInvalidCredentials)
+	}
+}
