@@ -196,9 +196,11 @@ func newHarness(t *testing.T, configure ...func(*httpapi.Config)) *harness {
 		Transactor:   h.store,
 		Hasher:       fakeHasher{},
 		AccessTokens: h.tokens,
+		Mailer:       discardMailer{},
+		RateLimits:   h.store.RateLimits(),
 		Clock:        h.clock,
 		Logger:       logger,
-	}, app.Config{AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL})
+	}, app.Config{AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL, RateLimitsOff: true})
 	require.NoError(t, err)
 	cfg := httpapi.Config{Service: svc, KeySet: fakeKeySet{set: []byte(testJWKS)}, Logger: logger}
 	for _, f := range configure {
@@ -465,3 +467,8 @@ func noLeak(t *testing.T, s string, secrets ...string) {
 }
 
 var rfc3339UTC = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
+
+// discardMailer accepts every email and sends none.
+type discardMailer struct{}
+
+func (discardMailer) Send(context.Context, domain.Email) error { return nil }
