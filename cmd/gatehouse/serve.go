@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/adapters/httpapi"
 	"github.com/gatehouse-auth/gatehouse/adapters/password"
 	"github.com/gatehouse-auth/gatehouse/app"
+	"github.com/gatehouse-auth/gatehouse/domain"
 )
 
 // shutdownGrace bounds how long in-flight requests may take to finish once
@@ -41,9 +43,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		Transactor:   db,
 		Hasher:       password.NewHasher(password.Config{}),
 		AccessTokens: issuer,
+		Mailer:       logMailer{log},
+		RateLimits:   db.RateLimits(),
 		Clock:        clock,
 		Logger:       log,
-	}, app.Config{AccessTokenTTL: c.AccessTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL})
+	}, app.Config{AccessTokenTTL: c.AccessTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL, PublicURL: c.PublicURL})
 	if err != nil {
 		return err
 	}
@@ -79,5 +83,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	return nil
+}
+
+// logMailer writes account emails to the log until the mail adapter lands.
+type logMailer struct{ log *slog.Logger }
+
+func (m logMailer) Send(ctx context.Context, e domain.Email) error {
+	m.log.WarnContext(ctx, "no SMTP server configured: email written to the log", "to", e.To, "purpose", e.Purpose.String(), "link", e.Link)
 	return nil
 }
