@@ -1,0 +1,185 @@
+// Package mail sends Gatehouse's account emails: it is Gatehouse's
+// domain.Mailer.
+//
+// Three pieces fit together:
+//
+//   - [SMTPSender] delivers one email through one SMTP conversation and
+//     reports whether the server took it. It is a [Sender], not a
+//     domain.Mailer: a request must never wait for a mail server.
+//   - [Queue] is the domain.Mailer of a configured server. Send validates
+//     the email and puts it in a bounded in-memory queue; workers deliver
+//     it through a Sender, retrying temporary failures with exponential
+//     backoff, and log what they could not deliver.
+//   - [LogMailer] is the domain.Mailer when GATEHOUSE_SMTP_URL is empty, for
+//     development: it writes each email, link and token included, to the
+//     log.
+//
+// # Messages
+//
+// Each domain.EmailPurpose has a pair of templates embedded in the package,
+// templates/<purpose>.txt and templates/<purpose>.html; the text template
+// also defines the subject. A message is multipart/alternative with a
+// text/plain and a text/html part, both UTF-8 and quoted-printable, so the
+// link survives line-length limits intact. The link's expiry is rendered at
+// delivery time from Email.ExpiresAt twice: relative ("in 24 hours", rounded
+// to the nearest hour or minute) and as an absolute UTC time. An email whose
+// link has already expired is not sent at all ([ErrExpired]).
+//
+// # Privacy of logs and errors
+//
+// The link carries a single-use token that is as good as a password for the
+// account, and the recipient's address is personal data. Neither ever
+// appears in an error string of this package nor in a log line of the
+// Queue: a log line names the email's purpose, the recipient's domain only
+// ("recipient_domain=example.com") and a random mail_id that ties the
+// attempts at one email together. Replies of the SMTP server are quoted in
+// errors with the recipient, the link and the token blanked out, since
+// servers often echo the recipient ("450 <ada@example.com>: greylisted").
+// The LogMailer is the one exception, by design.
+package mail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/textproto"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/domain"
+)
+
+// Errors of this package. Wrapped errors carry the detail; none of them
+// contains a recipient, a link or a token.
+var (
+	// ErrInvalidEmail means an email cannot be sent as it is: an unknown
+	// purpose, a recipient that is not one address or holds a line break
+	// (header injection), a link that is not an absolute http(s) URL, or
+	// no expiry. Retrying cannot help.
+	ErrInvalidEmail = errors.New("mail: invalid email")
+	// ErrExpired means the email's link had expired when it was to be sent.
+	ErrExpired = errors.New("mail: the link has expired")
+	// ErrCleartextAuth means the SMTP server offered no STARTTLS on a
+	// connection to a host other than loopback, and the sender refused to
+	// send the configured credentials in clear text.
+	ErrCleartextAuth = errors.New("mail: refusing to send SMTP credentials over an unencrypted connection")
+	// ErrQueueFull means Queue.Send found no room for the email.
+	ErrQueueFull = errors.New("mail: queue is full")
+	// ErrQueueClosed means Queue.Send was called after Close.
+	ErrQueueClosed = errors.New("mail: queue is closed")
+)
+
+// Sender delivers one email at a time, synchronously. Queue drives it.
+type Sender interface {
+	// Deliver sends e and returns nil once a server has accepted it. It
+	// returns ErrInvalidEmail or ErrExpired for an email it will never
+	// send, and another error when delivery failed; its error strings
+	// never contain e.To, e.Link or the link's token. It returns promptly
+	// once ctx is done.
+	Deliver(ctx context.Context, e domain.Email) error
+}
+
+// checked is a validated email.
+type checked struct {
+	domain.Email
+	to   *mail.Address
+	tmpl *purposeTemplates
+}
+
+// check validates e for sending.
+func check(e domain.Email) (checked, error) {
+	tmpl, ok := templates[e.Purpose.String()]
+	switch {
+	case !ok:
+		return checked{}, fmt.Errorf("%w: unknown purpose %q", ErrInvalidEmail, e.Purpose.String())
+	case strings.ContainsAny(e.To, "\r\n"):
+		return checked{}, fmt.Errorf("%w: the recipient contains a line break", ErrInvalidEmail)
+	case hasControl(e.To):
+		return checked{}, fmt.Errorf("%w: the recipient contains a control character", ErrInvalidEmail)
+	case e.ExpiresAt.IsZero():
+		return checked{}, fmt.Errorf("%w: no expiry", ErrInvalidEmail)
+	}
+	to, err := mail.ParseAddress(e.To)
+	if err != nil || strings.ContainsAny(to.Address, " <>") || hasControl(to.Name) {
+		return checked{}, fmt.Errorf("%w: the recipient is not an email address", ErrInvalidEmail)
+	}
+	if hasControl(e.Link) {
+		return checked{}, fmt.Errorf("%w: the link contains a control character", ErrInvalidEmail)
+	}
+	u, err := url.Parse(e.Link)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return checked{}, fmt.Errorf("%w: the link is not an absolute http(s) URL", ErrInvalidEmail)
+	}
+	return checked{Email: e, to: to, tmpl: tmpl}, nil
+}
+
+// hasControl reports whether s holds an ASCII control character.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}
+
+// recipientDomain returns the part of an address that logs may show: its
+// domain, lower-cased.
+func recipientDomain(to string) string {
+	if a, err := mail.ParseAddress(to); err == nil {
+		to = a.Address
+	}
+	at := strings.LastIndexByte(to, '@')
+	if at < 0 || hasControl(to) {
+		return "(invalid)"
+	}
+	return strings.ToLower(to[at+1:])
+}
+
+// permanent reports whether retrying err cannot help: the email itself is
+// at fault, or the server answered with a permanent (5yz) reply.
+func permanent(err error) bool {
+	if errors.Is(err, ErrInvalidEmail) || errors.Is(err, ErrExpired) || errors.Is(err, ErrCleartextAuth) {
+		return true
+	}
+	var reply *textproto.Error
+	return errors.As(err, &reply) && reply.Code >= 500 && reply.Code < 600
+}
+
+// redactedError is an error whose message has secrets blanked out. It
+// still unwraps to the original, so that errors.Is and errors.As work.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redact returns err with every occurrence of e's recipient address, link
+// and token in its message replaced, case-insensitively.
+func redact(err error, e domain.Email) error {
+	if err == nil {
+		return nil
+	}
+	secrets := []string{e.Link, e.To}
+	if a, perr := mail.ParseAddress(e.To); perr == nil {
+		secrets = append(secrets, a.Address)
+	}
+	if u, perr := url.Parse(e.Link); perr == nil {
+		secrets = append(secrets, u.Query().Get("token"), u.RawQuery)
+	}
+	msg := err.Error()
+	changed := false
+	for _, s := range secrets {
+		if len(s) < 4 { // nothing to hide, and short strings match innocent text
+			continue
+		}
+		re := regexp.MustCompile(`(?i)` + regexp.QuoteMeta(s))
+		if re.MatchString(msg) {
+			msg = re.ReplaceAllLiteralString(msg, "[redacted]")
+			changed = true
+		}
+	}
+	if !changed {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
+}
