@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	netmail "net/mail"
 	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/adapters/mail"
 )
 
 // config is Gatehouse's configuration, read from GATEHOUSE_* variables.
@@ -22,7 +25,15 @@ type config struct {
 	Secret          string // empty: the embedded default keeps a local one
 	LogLevel        slog.Level
 	TrustedProxies  []netip.Prefix
+	SMTP            *mail.SMTPConfig // nil: emails are written to the log
+	MailFrom        string
+	AdminAPIKey     string // empty: the admin API answers 404
+	RateLimitsOff   bool
 }
+
+// minAdminKeyLength is the shortest GATEHOUSE_ADMIN_API_KEY accepted, so a
+// key cannot be guessed.
+const minAdminKeyLength = 32
 
 var logLevels = map[string]slog.Level{
 	"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
@@ -45,6 +56,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DatabaseURL: get("GATEHOUSE_DATABASE_URL", "sqlite://gatehouse.db"),
 		HTTPAddr:    get("GATEHOUSE_HTTP_ADDR", ":8080"),
 		Secret:      getenv("GATEHOUSE_SECRET"),
+		MailFrom:    get("GATEHOUSE_MAIL_FROM", mail.DefaultFrom),
+		AdminAPIKey: getenv("GATEHOUSE_ADMIN_API_KEY"),
 	}
 	var errs []error
 	bad := func(name, format string, args ...any) {
@@ -91,6 +104,27 @@ func loadConfig(getenv func(string) string) (config, error) {
 	var ok bool
 	if c.LogLevel, ok = logLevels[strings.ToLower(level)]; !ok {
 		bad("GATEHOUSE_LOG_LEVEL", "%q is not one of debug, info, warn, error", level)
+	}
+
+	if raw := get("GATEHOUSE_SMTP_URL", ""); raw != "" {
+		smtp, err := mail.ParseSMTPURL(raw)
+		if err != nil {
+			bad("GATEHOUSE_SMTP_URL", "%v", err)
+		}
+		c.SMTP = &smtp
+	}
+	if addr, err := netmail.ParseAddress(c.MailFrom); err != nil || !strings.Contains(addr.Address, "@") {
+		bad("GATEHOUSE_MAIL_FROM", "%q is not an address such as Gatehouse <no-reply@example.com>", c.MailFrom)
+	}
+	if c.AdminAPIKey != "" && len(c.AdminAPIKey) < minAdminKeyLength {
+		bad("GATEHOUSE_ADMIN_API_KEY", "must be at least %d characters long", minAdminKeyLength)
+	}
+	switch v := strings.ToLower(get("GATEHOUSE_RATE_LIMITS", "on")); v {
+	case "on":
+	case "off":
+		c.RateLimitsOff = true
+	default:
+		bad("GATEHOUSE_RATE_LIMITS", "%q is neither on nor off", v)
 	}
 
 	for _, field := range strings.FieldsFunc(getenv("GATEHOUSE_TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {

@@ -24,6 +24,10 @@ func TestConfigDefaultsNeedNoConfiguration(t *testing.T) {
 	assert.Equal(t, 720*time.Hour, c.RefreshTokenTTL)
 	assert.Empty(t, c.Secret)
 	assert.Empty(t, c.TrustedProxies)
+	assert.Nil(t, c.SMTP, "emails go to the log")
+	assert.Equal(t, "Gatehouse <no-reply@localhost>", c.MailFrom)
+	assert.Empty(t, c.AdminAPIKey, "the admin API is off")
+	assert.False(t, c.RateLimitsOff)
 }
 
 func TestConfigReadsEveryVariable(t *testing.T) {
@@ -36,6 +40,10 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"GATEHOUSE_SECRET":            "0123456789abcdef0123456789abcdef",
 		"GATEHOUSE_LOG_LEVEL":         "DEBUG",
 		"GATEHOUSE_TRUSTED_PROXIES":   "10.0.0.0/8, 192.0.2.1,2001:db8::/32",
+		"GATEHOUSE_SMTP_URL":          "smtps://mailer:s3cret@smtp.example.com",
+		"GATEHOUSE_MAIL_FROM":         "Example Auth <auth@example.com>",
+		"GATEHOUSE_ADMIN_API_KEY":     "admin-key-admin-key-admin-key-admin-key",
+		"GATEHOUSE_RATE_LIMITS":       "off",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, "https://auth.example.com", c.PublicURL, "the trailing slash goes")
@@ -45,6 +53,12 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 	assert.Equal(t, []netip.Prefix{
 		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.1/32"), netip.MustParsePrefix("2001:db8::/32"),
 	}, c.TrustedProxies)
+	require.NotNil(t, c.SMTP)
+	assert.Equal(t, "smtp.example.com:465", c.SMTP.Addr())
+	assert.True(t, c.SMTP.ImplicitTLS)
+	assert.Equal(t, "Example Auth <auth@example.com>", c.MailFrom)
+	assert.Equal(t, "admin-key-admin-key-admin-key-admin-key", c.AdminAPIKey)
+	assert.True(t, c.RateLimitsOff)
 }
 
 func TestConfigErrorsNameTheVariable(t *testing.T) {
@@ -64,6 +78,10 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"refresh too short":       {map[string]string{"GATEHOUSE_REFRESH_TOKEN_TTL": "10m"}, "GATEHOUSE_REFRESH_TOKEN_TTL: must be longer"},
 		"bad log level":           {map[string]string{"GATEHOUSE_LOG_LEVEL": "verbose"}, "GATEHOUSE_LOG_LEVEL"},
 		"bad proxy":               {map[string]string{"GATEHOUSE_TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, "GATEHOUSE_TRUSTED_PROXIES"},
+		"bad smtp url":            {map[string]string{"GATEHOUSE_SMTP_URL": "http://mail.example.com"}, "GATEHOUSE_SMTP_URL"},
+		"bad mail from":           {map[string]string{"GATEHOUSE_MAIL_FROM": "not an address"}, "GATEHOUSE_MAIL_FROM"},
+		"short admin key":         {map[string]string{"GATEHOUSE_ADMIN_API_KEY": "admin"}, "GATEHOUSE_ADMIN_API_KEY: must be at least 32"},
+		"bad rate limits":         {map[string]string{"GATEHOUSE_RATE_LIMITS": "maybe"}, "GATEHOUSE_RATE_LIMITS"},
 	} {
 		_, err := loadConfig(env(tc.vars))
 		require.ErrorContains(t, err, tc.want, name)
@@ -72,12 +90,17 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 
 func TestConfigErrorsKeepSecretsOut(t *testing.T) {
 	_, err := loadConfig(env(map[string]string{
-		"GATEHOUSE_DATABASE_URL": "mysql://admin:hunter2-db-password@db/x",
-		"GATEHOUSE_SECRET":       "tooshort-but-secret",
+		"GATEHOUSE_DATABASE_URL":  "mysql://admin:hunter2-db-password@db/x",
+		"GATEHOUSE_SECRET":        "tooshort-but-secret",
+		"GATEHOUSE_SMTP_URL":      "smtp://user:hunter2-smtp-password@mail.example.com:notaport",
+		"GATEHOUSE_ADMIN_API_KEY": "short-admin-secret",
 	}))
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "hunter2-db-password")
 	assert.NotContains(t, err.Error(), "tooshort-but-secret")
+	assert.NotContains(t, err.Error(), "hunter2-smtp-password")
+	assert.NotContains(t, err.Error(), "short-admin-secret")
+	assert.Contains(t, err.Error(), "GATEHOUSE_SMTP_URL")
 }
 
 func TestConfigReportsEveryProblemAtOnce(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/gatehouse-auth/gatehouse/adapters/httpapi"
 	"github.com/gatehouse-auth/gatehouse/adapters/password"
 	"github.com/gatehouse-auth/gatehouse/app"
-	"github.com/gatehouse-auth/gatehouse/domain"
 )
 
 // shutdownGrace bounds how long in-flight requests may take to finish once
@@ -38,12 +36,19 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
+	mailer, closeMailer, err := newMailer(c, clock, log)
+	if err != nil {
+		return err
+	}
+	if c.RateLimitsOff {
+		log.Warn("GATEHOUSE_RATE_LIMITS=off: every rate limit is disabled; use this only for benchmarks and load tests")
+	}
 	svc, err := app.New(ctx, app.Deps{
 		Stores:       db.Stores(),
 		Transactor:   db,
 		Hasher:       password.NewHasher(password.Config{}),
 		AccessTokens: issuer,
-		Mailer:       logMailer{log},
+		Mailer:       mailer,
 		RateLimits:   db.RateLimits(),
 		Clock:        clock,
 		Logger:       log,
@@ -77,19 +82,18 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	log.Info("shutting down", "grace", shutdownGrace.String())
 	drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(drain); err != nil {
+	// In-flight requests first, then the work they left running, then the
+	// mail that work queued.
+	err = srv.Shutdown(drain)
+	svc.Wait()
+	if mailErr := closeMailer(drain); err == nil {
+		err = mailErr
+	}
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return nil
-}
-
-// logMailer writes account emails to the log until the mail adapter lands.
-type logMailer struct{ log *slog.Logger }
-
-func (m logMailer) Send(ctx context.Context, e domain.Email) error {
-	m.log.WarnContext(ctx, "no SMTP server configured: email written to the log", "to", e.To, "purpose", e.Purpose.String(), "link", e.Link)
 	return nil
 }

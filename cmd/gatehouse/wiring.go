@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/adapters/accesstoken"
 	"github.com/gatehouse-auth/gatehouse/adapters/entstore"
+	"github.com/gatehouse-auth/gatehouse/adapters/mail"
 	"github.com/gatehouse-auth/gatehouse/domain"
 )
 
@@ -104,4 +105,21 @@ func signingSecret(c config, log *slog.Logger) (string, error) {
 	default:
 		return "", fmt.Errorf("GATEHOUSE_SECRET: create local secret: %w", err)
 	}
+}
+
+// newMailer returns the mailer for account emails and a function that
+// drains it on shutdown: SMTP behind a retrying queue when GATEHOUSE_SMTP_URL
+// is set, else the log, which development setups read links from.
+func newMailer(c config, clock domain.Clock, log *slog.Logger) (domain.Mailer, func(context.Context) error, error) {
+	if c.SMTP == nil {
+		log.Warn("GATEHOUSE_SMTP_URL is not set: account emails, with their links, are written to this log")
+		return mail.NewLogMailer(log), func(context.Context) error { return nil }, nil
+	}
+	sender, err := mail.NewSMTPSender(*c.SMTP, c.MailFrom, mail.WithClock(clock))
+	if err != nil {
+		return nil, nil, fmt.Errorf("GATEHOUSE_SMTP_URL: %w", err)
+	}
+	log.Info("sending account emails over SMTP", "smtp", *c.SMTP)
+	queue := mail.NewQueue(sender, mail.QueueConfig{Logger: log})
+	return queue, queue.Close, nil
 }
