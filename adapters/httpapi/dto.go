@@ -54,7 +54,7 @@ type credentialsDTO struct {
 }
 
 func (d *credentialsDTO) fields() []field {
-	return []field{{"email", &d.Email}, {"password", &d.Password}}
+	return []field{required("email", &d.Email), required("password", &d.Password)}
 }
 
 // refreshTokenDTO is the body of refresh and logout.
@@ -63,7 +63,81 @@ type refreshTokenDTO struct {
 }
 
 func (d *refreshTokenDTO) fields() []field {
-	return []field{{"refresh_token", &d.RefreshToken}}
+	return []field{required("refresh_token", &d.RefreshToken)}
+}
+
+// tokenRequestDTO is the body of verify-email: the token of an email's
+// link.
+type tokenRequestDTO struct {
+	Token string
+}
+
+func (d *tokenRequestDTO) fields() []field {
+	return []field{required("token", &d.Token)}
+}
+
+// emailDTO is the body of password/forgot.
+type emailDTO struct {
+	Email string
+}
+
+func (d *emailDTO) fields() []field {
+	return []field{required("email", &d.Email)}
+}
+
+// resetPasswordDTO is the body of password/reset.
+type resetPasswordDTO struct {
+	Token    string
+	Password string
+}
+
+func (d *resetPasswordDTO) fields() []field {
+	return []field{required("token", &d.Token), required("password", &d.Password)}
+}
+
+// changePasswordDTO is the body of password/change.
+type changePasswordDTO struct {
+	CurrentPassword string
+	NewPassword     string
+}
+
+func (d *changePasswordDTO) fields() []field {
+	return []field{required("current_password", &d.CurrentPassword), required("new_password", &d.NewPassword)}
+}
+
+// deleteAccountDTO is the body of DELETE /v1/me. An anonymous user has no
+// password, so the member is optional here and the use case decides
+// whether it is needed; the whole body may be left out.
+type deleteAccountDTO struct {
+	Password string
+}
+
+func (d *deleteAccountDTO) fields() []field {
+	return []field{optional("password", &d.Password)}
+}
+
+// tierDTO is the body of the admin's PATCH of a user.
+type tierDTO struct {
+	Tier string
+}
+
+func (d *tierDTO) fields() []field {
+	return []field{required("tier", &d.Tier)}
+}
+
+// sessionDTO is one of the sessions GET /v1/me/sessions lists.
+type sessionDTO struct {
+	ID         string `json:"id"`
+	CreatedAt  string `json:"created_at"`
+	LastUsedAt string `json:"last_used_at"`
+	UserAgent  string `json:"user_agent"`
+	IP         string `json:"ip"`
+	Current    bool   `json:"current"` // the session of the access token that asked
+}
+
+// sessionsDTO is the answer of GET /v1/me/sessions.
+type sessionsDTO struct {
+	Sessions []sessionDTO `json:"sessions"`
 }
 
 // timestamp formats t as the API writes every time: RFC 3339 in UTC, to
@@ -94,6 +168,21 @@ func toTokenDTO(t app.Tokens) tokenDTO {
 		RefreshToken: t.RefreshToken,
 		User:         toUserDTO(t.User),
 	}
+}
+
+func toSessionsDTO(infos []app.SessionInfo) sessionsDTO {
+	d := sessionsDTO{Sessions: make([]sessionDTO, len(infos))} // [] rather than null for none
+	for i, s := range infos {
+		d.Sessions[i] = sessionDTO{
+			ID:         string(s.ID),
+			CreatedAt:  timestamp(s.CreatedAt),
+			LastUsedAt: timestamp(s.LastUsedAt),
+			UserAgent:  s.UserAgent,
+			IP:         s.IP,
+			Current:    s.Current,
+		}
+	}
+	return d
 }
 
 func toProblemDTO(p problem) problemDTO {

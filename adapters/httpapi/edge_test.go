@@ -149,12 +149,14 @@ func TestWrongMethodsAreNotAllowed(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 
-	tests := []struct{ method, path, allowed string }{
-		{http.MethodGet, "/v1/auth/login", http.MethodPost},
-		{http.MethodPut, "/v1/auth/register", http.MethodPost},
-		{http.MethodDelete, "/v1/me", http.MethodGet},
-		{http.MethodPost, "/.well-known/jwks.json", http.MethodGet},
-		{http.MethodPatch, "/openapi.json", http.MethodGet},
+	tests := []struct{ method, path, route, allowed string }{
+		{http.MethodGet, "/v1/auth/login", "", http.MethodPost},
+		{http.MethodPut, "/v1/auth/register", "", http.MethodPost},
+		{http.MethodPut, "/v1/me", "", http.MethodDelete},
+		{http.MethodGet, "/v1/me/sessions/x", "/v1/me/sessions/:id", http.MethodDelete},
+		{http.MethodPut, "/verify-email", "", http.MethodPost},
+		{http.MethodPost, "/.well-known/jwks.json", "", http.MethodGet},
+		{http.MethodPatch, "/openapi.json", "", http.MethodGet},
 	}
 	for i, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -163,7 +165,11 @@ func TestWrongMethodsAreNotAllowed(t *testing.T) {
 			req.Header.Set("X-Request-ID", id)
 			res := h.send(req)
 			res.requireProblem(t, http.StatusMethodNotAllowed, "method_not_allowed")
-			assert.Equal(t, tt.path, h.logs.requestLine(t, id)["route"])
+			route := tt.route
+			if route == "" {
+				route = tt.path
+			}
+			assert.Equal(t, route, h.logs.requestLine(t, id)["route"])
 			allow := strings.Split(res.header.Get("Allow"), ", ")
 			assert.Contains(t, allow, tt.allowed)
 			assert.NotContains(t, allow, tt.method)
@@ -235,6 +241,10 @@ func TestEveryResponseCarriesTheSecurityHeaders(t *testing.T) {
 		"413": h.post("/v1/auth/login", padded(t, 64<<10+1)),
 		"500": h.get("/.well-known/jwks.json", ""),
 	}
+	for range 20 {
+		h.post("/v1/auth/anonymous", `{}`)
+	}
+	responses["429"] = h.post("/v1/auth/anonymous", `{}`)
 	for status, res := range responses {
 		t.Run(status, func(t *testing.T) {
 			assert.Equal(t, status, strconv.Itoa(res.status))

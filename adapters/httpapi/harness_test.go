@@ -3,12 +3,15 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -114,6 +117,32 @@ func (k fakeKeySet) JWKS(context.Context) ([]byte, error) { return k.set, k.err 
 const testJWKS = `{"keys":[{"kty":"EC","kid":"k1","alg":"ES256","use":"sig","crv":"P-256",` +
 	`"x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}`
 
+// fakeMailer records the emails it is asked to send.
+type fakeMailer struct {
+	mu   sync.Mutex
+	sent []domain.Email
+}
+
+func (m *fakeMailer) Send(_ context.Context, e domain.Email) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, e)
+	return nil
+}
+
+// to returns the emails of purpose sent to address, oldest first.
+func (m *fakeMailer) to(address string, purpose domain.EmailPurpose) []domain.Email {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []domain.Email
+	for _, e := range m.sent {
+		if e.To == address && e.Purpose == purpose {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // logBuffer collects the server's JSON log lines; the server writes from
 // many goroutines.
 type logBuffer struct {
@@ -163,6 +192,10 @@ const (
 	refreshTTL = 720 * time.Hour
 	password   = "correct horse battery staple"
 	userAgent  = "httpapi-test/1.0"
+	// publicURL is where users reach the server, as behind a proxy: the
+	// links in emails point there, and the pages take forms from its origin.
+	publicURL    = "https://auth.example.com"
+	publicOrigin = publicURL
 )
 
 // start is when every test begins: in another zone and with a fraction of
@@ -175,8 +208,10 @@ var start = time.Date(2026, 11, 26, 10, 0, 0, 987654321, time.FixedZone("CET", 3
 type harness struct {
 	t      *testing.T
 	srv    *httptest.Server
+	svc    *app.Service
 	store  *memstore.Store
 	tokens *fakeTokens
+	mailer *fakeMailer
 	clock  *fakeClock
 	logs   *logBuffer
 }
@@ -187,6 +222,7 @@ func newHarness(t *testing.T, configure ...func(*httpapi.Config)) *harness {
 		t:      t,
 		store:  memstore.New(),
 		tokens: &fakeTokens{claims: map[string]domain.Claims{}},
+		mailer: &fakeMailer{},
 		clock:  &fakeClock{now: start},
 		logs:   &logBuffer{},
 	}
@@ -196,13 +232,15 @@ func newHarness(t *testing.T, configure ...func(*httpapi.Config)) *harness {
 		Transactor:   h.store,
 		Hasher:       fakeHasher{},
 		AccessTokens: h.tokens,
-		Mailer:       discardMailer{},
+		Mailer:       h.mailer,
 		RateLimits:   h.store.RateLimits(),
 		Clock:        h.clock,
 		Logger:       logger,
-	}, app.Config{AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL, RateLimitsOff: true})
+	}, app.Config{AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL, PublicURL: publicURL})
 	require.NoError(t, err)
-	cfg := httpapi.Config{Service: svc, KeySet: fakeKeySet{set: []byte(testJWKS)}, Logger: logger}
+	h.svc = svc
+	t.Cleanup(svc.Wait) // no background work outlives the test
+	cfg := httpapi.Config{Service: svc, KeySet: fakeKeySet{set: []byte(testJWKS)}, Logger: logger, PublicURL: publicURL}
 	for _, f := range configure {
 		f(&cfg)
 	}
@@ -232,11 +270,48 @@ func (h *harness) post(path, body string) response {
 // get sends a GET with the access token, if any.
 func (h *harness) get(path, accessToken string) response {
 	h.t.Helper()
-	req := h.request(http.MethodGet, path, nil)
+	return h.call(http.MethodGet, path, accessToken, "")
+}
+
+// call sends a request with the access token, if any, and the body, if
+// any, as JSON.
+func (h *harness) call(method, path, accessToken, body string) response {
+	h.t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := h.request(method, path, r)
 	if accessToken != "" {
 		req.Header.Set("Authorization", "Bearer "+accessToken)
 	}
 	return h.send(req)
+}
+
+// postForm sends form as a browser submits it, with the headers given
+// ("Origin", "Sec-Fetch-Site"...), none by default.
+func (h *harness) postForm(path string, form url.Values, header ...string) response {
+	h.t.Helper()
+	require.Zero(h.t, len(header)%2, "header names and values")
+	req := h.request(http.MethodPost, path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i < len(header); i += 2 {
+		req.Header.Add(header[i], header[i+1])
+	}
+	return h.send(req)
+}
+
+// linkToken returns the token in the link of the newest email of purpose
+// sent to address.
+func (h *harness) linkToken(address string, purpose domain.EmailPurpose) string {
+	h.t.Helper()
+	mails := h.mailer.to(address, purpose)
+	require.NotEmpty(h.t, mails, "no %s email to %s", purpose, address)
+	link, err := url.Parse(mails[len(mails)-1].Link)
+	require.NoError(h.t, err)
+	token := link.Query().Get("token")
+	require.NotEmpty(h.t, token)
+	return token
 }
 
 // response is a received response, its body read.
@@ -260,7 +335,7 @@ func (h *harness) send(req *http.Request) response {
 
 	checkSecurityHeaders(h.t, r)
 	assert.Regexp(h.t, `^[A-Za-z0-9._-]{1,128}$`, r.header.Get("X-Request-ID"))
-	if r.status >= 400 {
+	if r.status >= 400 && !r.isPage() {
 		p := r.problem(h.t)
 		assert.Equal(h.t, r.status, p.Status, "problem status is the HTTP status")
 		assert.Equal(h.t, "urn:gatehouse:problem:"+p.Code, p.Type)
@@ -271,13 +346,47 @@ func (h *harness) send(req *http.Request) response {
 	return r
 }
 
-// checkSecurityHeaders fails unless r has the headers every response has.
+// checkSecurityHeaders fails unless r has the headers every response has,
+// and those of an API response or of a page, whichever it is.
 func checkSecurityHeaders(t *testing.T, r response) {
 	t.Helper()
 	assert.Equal(t, "nosniff", r.header.Get("X-Content-Type-Options"))
 	assert.Equal(t, "no-referrer", r.header.Get("Referrer-Policy"))
 	assert.Equal(t, "DENY", r.header.Get("X-Frame-Options"))
+	if r.isPage() {
+		checkPageHeaders(t, r)
+		return
+	}
 	assert.Equal(t, "default-src 'none'; frame-ancestors 'none'", r.header.Get("Content-Security-Policy"))
+}
+
+// pageCSP is the policy of every page, with the hash of its style as $1.
+var pageCSP = regexp.MustCompile(`^default-src 'none'; style-src 'sha256-([A-Za-z0-9+/]+=*)'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'$`)
+
+// styleElement finds a page's one inline style.
+var styleElement = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
+
+// checkPageHeaders fails unless r has the headers of a page, and its CSP
+// allows exactly its inline style and no script.
+func checkPageHeaders(t *testing.T, r response) {
+	t.Helper()
+	assert.Equal(t, "text/html; charset=utf-8", r.header.Get("Content-Type"))
+	assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
+	csp := pageCSP.FindStringSubmatch(r.header.Get("Content-Security-Policy"))
+	if !assert.NotNil(t, csp, "page CSP: %s", r.header.Get("Content-Security-Policy")) {
+		return
+	}
+	styles := styleElement.FindAllStringSubmatch(string(r.body), -1)
+	if assert.Len(t, styles, 1, "one inline style") {
+		sum := sha256.Sum256([]byte(styles[0][1]))
+		assert.Equal(t, base64.StdEncoding.EncodeToString(sum[:]), csp[1], "the CSP allows the page's style by its hash")
+	}
+	assert.NotContains(t, strings.ToLower(string(r.body)), "<script", "pages run no script")
+}
+
+// isPage reports whether r is an HTML page rather than JSON.
+func (r response) isPage() bool {
+	return strings.HasPrefix(r.header.Get("Content-Type"), "text/html")
 }
 
 // problemBody is an RFC 9457 problem as the API sends it.
@@ -441,8 +550,8 @@ func (d *apiDocument) validateProblem(body []byte) error {
 
 // checkAgainstDocument fails unless r, the answer to req, conforms to
 // openapi.json. Requests the document has no operation for (an unknown
-// path, an unsupported method) must get a 404 or 405 problem that matches
-// the Problem schema.
+// path, an unsupported method, the admin API when it is off) must get a 404
+// or 405 problem that matches the Problem schema.
 func checkAgainstDocument(t *testing.T, req *http.Request, r response) {
 	t.Helper()
 	d := loadDocument(t)
@@ -467,8 +576,3 @@ func noLeak(t *testing.T, s string, secrets ...string) {
 }
 
 var rfc3339UTC = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
-
-// discardMailer accepts every email and sends none.
-type discardMailer struct{}
-
-func (discardMailer) Send(context.Context, domain.Email) error { return nil }

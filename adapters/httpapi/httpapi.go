@@ -2,9 +2,10 @@
 // public API, their handlers, the JSON shapes they exchange, the one table
 // that turns errors into RFC 9457 problems, and the middleware every request
 // passes through (request IDs, security headers, panic recovery, access
-// logs). Handlers call the use cases of app and nothing else; no other
-// adapter is imported, and Echo stays inside this package: New returns a
-// plain http.Handler.
+// logs), the admin API behind its own key, and the two small HTML pages that
+// the links in account emails open. Handlers call the use cases of app and
+// nothing else; no other adapter is imported, and Echo stays inside this
+// package: New returns a plain http.Handler.
 //
 // The API it serves is described by openapi.json in this package, which the
 // server publishes at /openapi.json and the tests hold every response to.
@@ -12,10 +13,12 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
 	_ "embed"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -39,6 +42,15 @@ type Config struct {
 	// (GATEHOUSE_TRUSTED_PROXIES). A request whose socket peer is in none of
 	// them is taken to come from that peer.
 	TrustedProxies []netip.Prefix
+	// PublicURL is the base URL users reach Gatehouse at
+	// (GATEHOUSE_PUBLIC_URL), an absolute http(s) URL. Its origin is the one
+	// the pages accept forms from; left empty, a form is accepted from the
+	// host the request names.
+	PublicURL string
+	// AdminAPIKey enables the admin API (GATEHOUSE_ADMIN_API_KEY), whose
+	// callers present it as a bearer token. Left empty, the admin API does
+	// not exist: its paths answer 404.
+	AdminAPIKey string
 }
 
 // maxBodyBytes is the largest request body the API reads.
@@ -55,11 +67,17 @@ type server struct {
 	keys    KeySet
 	log     *slog.Logger
 	proxies []netip.Prefix
+	origin  string // of Config.PublicURL, as browsers write it; "" when none is configured
+	// adminKey is the SHA-256 digest of Config.AdminAPIKey, so that comparing
+	// a presented key against it takes the same time whatever their lengths.
+	adminKey [sha256.Size]byte
+	admin    bool // whether the admin API is enabled
 }
 
 // New returns the handler of the whole API. It panics when cfg lacks the
-// Service or the KeySet, which is a wiring mistake rather than a condition
-// to handle at run time.
+// Service or the KeySet, or when PublicURL is set but not an absolute
+// http(s) URL, which are wiring mistakes rather than conditions to handle at
+// run time.
 func New(cfg Config) http.Handler {
 	if cfg.Service == nil || cfg.KeySet == nil {
 		panic("httpapi: Config.Service and Config.KeySet are required")
@@ -68,12 +86,22 @@ func New(cfg Config) http.Handler {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	if cfg.PublicURL != "" {
+		u, err := url.Parse(cfg.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			panic("httpapi: Config.PublicURL must be an absolute http(s) URL")
+		}
+		s.origin = originOf(u)
+	}
+	if cfg.AdminAPIKey != "" {
+		s.admin, s.adminKey = true, sha256.Sum256([]byte(cfg.AdminAPIKey))
+	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Errors are rendered by observe inside the chain; this handler only
 	// catches what might escape it, and still answers with a problem.
-	e.HTTPErrorHandler = func(err error, c echo.Context) { writeProblem(c, problemFor(err)) }
+	e.HTTPErrorHandler = func(err error, c echo.Context) { writeError(c, problemFor(err)) }
 	e.Use(s.identify, securityHeaders, s.observe, recoverPanics, refuseQueryTokens)
 	s.routes(e)
 	return e

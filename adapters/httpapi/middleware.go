@@ -17,6 +17,7 @@ const (
 	keyRequestID = "gatehouse.request_id"
 	keyClientIP  = "gatehouse.client_ip"
 	keyClaims    = "gatehouse.claims"
+	keyPage      = "gatehouse.page"
 )
 
 // headerRequestID carries a request's ID in both directions.
@@ -64,8 +65,8 @@ func requestID(c echo.Context) string {
 }
 
 // securityHeaders sets the headers every response carries, errors
-// included. The API serves JSON only, so the CSP forbids everything; pages
-// that need another policy will set their own. Responses are not cached
+// included. The API serves JSON only, so the CSP forbids everything; the
+// pages replace it with their own (see page). Responses are not cached
 // unless a handler says otherwise: most carry tokens or personal data.
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -79,8 +80,8 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// observe renders a handler's error as a problem and writes the request's
-// one log line. Only the route template is logged, never the raw URL, the
+// observe renders a handler's error as a problem (as HTML on a page) and
+// writes the request's one log line. Only the route template is logged, never the raw URL, the
 // headers or the body, so no token or password reaches the log. A 5xx line
 // carries the cause, which the response never does.
 func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
@@ -90,7 +91,7 @@ func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		var p problem
 		if err != nil {
 			p = problemFor(err)
-			writeProblem(c, p)
+			writeError(c, p)
 		}
 
 		req := c.Request()

@@ -34,7 +34,7 @@ func TestServedOpenAPIDocumentIsTheFile(t *testing.T) {
 
 func TestEveryDocumentedOperationIsServed(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, withAdminKey)
 	d := loadDocument(t)
 
 	n := 0
@@ -54,7 +54,7 @@ func TestEveryDocumentedOperationIsServed(t *testing.T) {
 				"%s %s is documented but not served", method, path)
 		}
 	}
-	assert.Equal(t, 8, n, "operations in openapi.json")
+	assert.Equal(t, 22, n, "operations in openapi.json")
 }
 
 // TestDocumentCatchesDrift proves the validation every test runs can fail:
@@ -72,6 +72,17 @@ func TestDocumentCatchesDrift(t *testing.T) {
 	problem := func(status, code string) string {
 		return `{"type":"urn:gatehouse:problem:` + code + `","title":"t","status":` + status + `,"detail":"d","code":"` + code + `"}`
 	}
+	limited := func(retryAfter string) http.Header {
+		return http.Header{"Content-Type": {"application/problem+json"}, "Retry-After": {retryAfter}}
+	}
+	session := `{"id":"s1","created_at":"2026-11-26T09:00:00Z","last_used_at":"2026-11-26T09:00:00Z","user_agent":"ua","ip":"203.0.113.1","current":true}`
+	const csp = "default-src 'none'; style-src 'sha256-AAAA+/=='; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	pageHeaders := func(csp, referrer string) http.Header {
+		return http.Header{"Content-Type": {"text/html; charset=utf-8"}, "Cache-Control": {"no-store"},
+			"Content-Security-Policy": {csp}, "Referrer-Policy": {referrer}}
+	}
+	adminChallenge := http.Header{"Content-Type": {"application/problem+json"}}
+	adminChallenge.Set("WWW-Authenticate", `Bearer realm="gatehouse-admin"`)
 
 	valid := []struct {
 		name, method, path string
@@ -82,6 +93,13 @@ func TestDocumentCatchesDrift(t *testing.T) {
 		{"token response", "POST", "/v1/auth/login", 200, jsonHeaders, tokens(user)},
 		{"anonymous user", "POST", "/v1/auth/anonymous", 201, jsonHeaders, tokens(strings.Replace(user, `"ada@example.com"`, "null", 1))},
 		{"problem", "POST", "/v1/auth/login", 401, problemHeaders, problem("401", "invalid_credentials")},
+		{"rate limited", "POST", "/v1/auth/login", 429, limited("2"), problem("429", "rate_limited")},
+		{"sessions", "GET", "/v1/me/sessions", 200, jsonHeaders, `{"sessions":[` + session + `]}`},
+		{"no sessions", "GET", "/v1/me/sessions", 200, jsonHeaders, `{"sessions":[]}`},
+		{"page", "GET", "/verify-email", 200, pageHeaders(csp, "no-referrer"), `<!DOCTYPE html>`},
+		{"page error", "POST", "/reset-password", 403, pageHeaders(csp, "no-referrer"), `<!DOCTYPE html>`},
+		{"admin 401", "GET", "/v1/admin/users/u1", 401, adminChallenge, problem("401", "invalid_token")},
+		{"single-use token 400", "POST", "/v1/auth/verify-email", 400, problemHeaders, problem("400", "invalid_token")},
 	}
 	for _, tt := range valid {
 		t.Run("accepts "+tt.name, func(t *testing.T) {
@@ -109,6 +127,20 @@ func TestDocumentCatchesDrift(t *testing.T) {
 		{"problem without detail", "POST", "/v1/auth/login", 401, problemHeaders, strings.Replace(problem("401", "invalid_credentials"), `"detail":"d",`, "", 1)},
 		{"bearer 401 without a challenge", "GET", "/v1/me", 401, problemHeaders, problem("401", "invalid_token")},
 		{"jwks without keys", "GET", "/.well-known/jwks.json", 200, jsonHeaders, `{"key":[]}`},
+		{"429 without Retry-After", "POST", "/v1/auth/login", 429, problemHeaders, problem("429", "rate_limited")},
+		{"Retry-After of 0", "POST", "/v1/auth/login", 429, limited("0"), problem("429", "rate_limited")},
+		{"Retry-After as a date", "POST", "/v1/auth/login", 429, limited("Wed, 21 Oct 2026 07:28:00 GMT"), problem("429", "rate_limited")},
+		{"429 where nothing is limited", "POST", "/v1/auth/refresh", 429, limited("2"), problem("429", "rate_limited")},
+		{"undocumented session member", "GET", "/v1/me/sessions", 200, jsonHeaders, `{"sessions":[` + strings.Replace(session, `}`, `,"token_hash":"x"}`, 1) + `]}`},
+		{"session without current", "GET", "/v1/me/sessions", 200, jsonHeaders, `{"sessions":[` + strings.Replace(session, `,"current":true`, "", 1) + `]}`},
+		{"sessions as a bare array", "GET", "/v1/me/sessions", 200, jsonHeaders, `[` + session + `]`},
+		{"page with the API's CSP", "GET", "/verify-email", 200, pageHeaders("default-src 'none'; frame-ancestors 'none'", "no-referrer"), `<!DOCTYPE html>`},
+		{"page allowing inline script", "GET", "/verify-email", 200, pageHeaders(strings.Replace(csp, "default-src 'none'", "default-src 'none'; script-src 'unsafe-inline'", 1), "no-referrer"), `x`},
+		{"page with a referrer", "GET", "/reset-password", 200, pageHeaders(csp, "same-origin"), `<!DOCTYPE html>`},
+		{"page as JSON", "GET", "/reset-password", 200, jsonHeaders, `{}`},
+		{"admin 401 without a challenge", "GET", "/v1/admin/users/u1", 401, problemHeaders, problem("401", "invalid_token")},
+		{"verified user as tokens", "POST", "/v1/auth/verify-email", 200, jsonHeaders, tokens(user)},
+		{"202 where 204 is due", "POST", "/v1/auth/password/reset", 202, http.Header{}, ``},
 	}
 	for _, tt := range invalid {
 		t.Run("rejects "+tt.name, func(t *testing.T) {
@@ -118,6 +150,7 @@ func TestDocumentCatchesDrift(t *testing.T) {
 	}
 
 	assert.Error(t, d.validateProblem([]byte(`{"type":"about:blank","title":"t","status":400,"detail":"d","code":"not_found"}`)))
+	assert.NoError(t, d.validateProblem([]byte(problem("429", "rate_limited"))))
 	assert.NoError(t, d.validateProblem([]byte(problem("404", "not_found"))))
 }
 

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,24 +21,33 @@ var (
 	errRequestTooLarge      = errors.New("httpapi: request body too large")
 	errMissingToken         = errors.New("httpapi: no access token")
 	errTokenInQuery         = errors.New("httpapi: access token in query string")
+	errAdminKeyMissing      = errors.New("httpapi: no admin key")
+	errAdminKeyInvalid      = errors.New("httpapi: wrong admin key")
+	errCrossOrigin          = errors.New("httpapi: form posted from another origin")
 )
 
 // problemTypePrefix makes a problem's code into its type URI. A URN names
 // the problem without promising a page to read at some host.
 const problemTypePrefix = "urn:gatehouse:problem:"
 
-// realm names the protection space in WWW-Authenticate challenges.
-const realm = "gatehouse"
+// realm names the protection space of access tokens in WWW-Authenticate
+// challenges; adminRealm that of the admin key, a different credential.
+const (
+	realm      = "gatehouse"
+	adminRealm = "gatehouse-admin"
+)
 
 // problem is an error as the API shows it (RFC 9457), before it is
-// written. challenge, when set, goes out as WWW-Authenticate (RFC 6750).
+// written. challenge, when set, goes out as WWW-Authenticate (RFC 6750);
+// retryAfter, when positive, as Retry-After in seconds (RFC 9110).
 type problem struct {
-	status    int
-	code      string
-	title     string
-	detail    string
-	challenge string
-	fields    []domain.FieldProblem
+	status     int
+	code       string
+	title      string
+	detail     string
+	challenge  string
+	retryAfter int64
+	fields     []domain.FieldProblem
 }
 
 // Challenges of the 401s that concern the access token.
@@ -47,9 +58,22 @@ const (
 	challengeInQuery = `Bearer realm="` + realm + `", error="invalid_token", error_description="Access tokens are accepted only in the Authorization header"`
 )
 
+// Challenges of the 401s that concern the admin key.
+const (
+	challengeAdminMissing = `Bearer realm="` + adminRealm + `"`
+	challengeAdminInvalid = `Bearer realm="` + adminRealm + `", error="invalid_token", error_description="The admin key is wrong"`
+)
+
 // problems is the one table from errors to problems. The first row whose
 // match accepts the error wins; an error no row accepts is an internal
 // error. The codes are part of the API contract (API.md): never change one.
+// Pages use the same table for their status and log code, and show the
+// problem as HTML (see writeErrorPage).
+//
+// invalid_token names two different failures, as API.md has it: a 401 with
+// a challenge for a credential in the Authorization header (an access token
+// or the admin key), and a 400 without one for a single-use token from an
+// email, which is request data, not a credential.
 var problems = []struct {
 	match func(error) bool
 	p     problem
@@ -75,6 +99,14 @@ var problems = []struct {
 	{is(domain.ErrAccessTokenExpired), problem{status: http.StatusUnauthorized, code: "token_expired",
 		title: "Access token expired", detail: "The access token has expired; refresh it to get a new one.",
 		challenge: challengeExpired}},
+	{is(errAdminKeyMissing), problem{status: http.StatusUnauthorized, code: "invalid_token",
+		title: "Admin key required", detail: "Send the admin API key in the Authorization header: Bearer <key>.",
+		challenge: challengeAdminMissing}},
+	{is(errAdminKeyInvalid), problem{status: http.StatusUnauthorized, code: "invalid_token",
+		title: "Invalid admin key", detail: "The admin API key is wrong.",
+		challenge: challengeAdminInvalid}},
+	{is(domain.ErrInvalidToken), problem{status: http.StatusBadRequest, code: "invalid_token",
+		title: "Invalid or expired token", detail: "The token is unknown, already used or expired; ask for a new email."}},
 
 	{is(domain.ErrInvalidCredentials), problem{status: http.StatusUnauthorized, code: "invalid_credentials",
 		title: "Invalid credentials", detail: "The email or the password is wrong."}},
@@ -87,6 +119,15 @@ var problems = []struct {
 		title: "Email taken", detail: "An account with this email already exists."}},
 	{is(app.ErrAlreadyRegistered), problem{status: http.StatusConflict, code: "already_registered",
 		title: "Already registered", detail: "The bearer of this access token is already registered; only an anonymous user can register."}},
+	{is(domain.ErrAlreadyVerified), problem{status: http.StatusConflict, code: "already_verified",
+		title: "Already verified", detail: "The email address of this account is verified already."}},
+	{is(app.ErrNoEmail), problem{status: http.StatusConflict, code: "no_email",
+		title: "No email address", detail: "This account has no email address to verify; register it first."}},
+
+	{isA[*domain.RateLimitedError], problem{status: http.StatusTooManyRequests, code: "rate_limited",
+		title: "Too many requests", detail: "Too many attempts; try again after the number of seconds in the Retry-After header."}},
+	{is(errCrossOrigin), problem{status: http.StatusForbidden, code: "cross_origin_request",
+		title: "Cross-origin request", detail: "This form is accepted only from Gatehouse's own pages."}},
 
 	{is(domain.ErrNotFound), problem{status: http.StatusNotFound, code: "not_found",
 		title: "Not found", detail: "The requested resource does not exist."}},
@@ -109,10 +150,23 @@ func problemFor(err error) problem {
 			if v, ok := errors.AsType[*domain.ValidationError](err); ok {
 				p.fields = v.Problems
 			}
+			if v, ok := errors.AsType[*domain.RateLimitedError](err); ok {
+				p.retryAfter = retryAfterSeconds(v.RetryAfter)
+			}
 			return p
 		}
 	}
 	return internalError
+}
+
+// retryAfterSeconds is d in whole seconds, rounded up so that a client
+// that waits that long is not refused again, and at least 1.
+func retryAfterSeconds(d time.Duration) int64 {
+	s := int64(d / time.Second)
+	if d%time.Second > 0 {
+		s++
+	}
+	return max(1, s)
 }
 
 // is matches errors that are target or wrap it.
@@ -126,18 +180,37 @@ func isA[E error](err error) bool {
 	return ok
 }
 
+// writeError sends p as the request's route shows errors: as an error page
+// on a page, as a problem everywhere else.
+func writeError(c echo.Context, p problem) {
+	if isPage(c) {
+		writeErrorPage(c, p)
+		return
+	}
+	writeProblem(c, p)
+}
+
 // writeProblem sends p as application/problem+json, unless the handler has
 // already started its response.
 func writeProblem(c echo.Context, p problem) {
 	if c.Response().Committed {
 		return
 	}
-	if p.challenge != "" {
-		c.Response().Header().Set("WWW-Authenticate", p.challenge)
-	}
+	setProblemHeaders(c.Response().Header(), p)
 	body, err := json.Marshal(toProblemDTO(p))
 	if err != nil { // a problemDTO always marshals; keep the status anyway
 		body = nil
 	}
 	_ = c.Blob(p.status, "application/problem+json", body)
+}
+
+// setProblemHeaders sets the headers p asks for, whether it goes out as
+// JSON or as a page.
+func setProblemHeaders(h http.Header, p problem) {
+	if p.challenge != "" {
+		h.Set("WWW-Authenticate", p.challenge)
+	}
+	if p.retryAfter > 0 {
+		h.Set("Retry-After", strconv.FormatInt(p.retryAfter, 10))
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -14,12 +15,19 @@ import (
 	"github.com/gatehouse-auth/gatehouse/domain"
 )
 
-// field binds one required string member of a JSON request body to where
-// its value goes.
+// field binds one string member of a JSON request body to where its value
+// goes.
 type field struct {
-	name string
-	dst  *string
+	name     string
+	dst      *string
+	optional bool // a missing or null member leaves dst alone instead of being reported
 }
+
+// required is a member the request must have.
+func required(name string, dst *string) field { return field{name: name, dst: dst} }
+
+// optional is a member the request may leave out.
+func optional(name string, dst *string) field { return field{name: name, dst: dst, optional: true} }
 
 // bindJSON reads the request body as a JSON object and stores the members
 // fields name. It returns errUnsupportedMediaType, errRequestTooLarge,
@@ -35,19 +43,23 @@ func bindJSON(c echo.Context, fields ...field) error {
 	return bindStrings(obj, fields)
 }
 
+// bindOptionalJSON is bindJSON for a body that may be left out altogether,
+// which then stands for {}.
+func bindOptionalJSON(c echo.Context, fields ...field) error {
+	obj, err := readJSONObject(c.Request(), true)
+	if err != nil {
+		return err
+	}
+	return bindStrings(obj, fields)
+}
+
 // readJSONObject reads a JSON object from r's body, at most maxBodyBytes
 // of it whether or not the client announced its length. With emptyOK, an
 // empty body stands for {}, and needs no Content-Type.
 func readJSONObject(r *http.Request, emptyOK bool) (map[string]json.RawMessage, error) {
-	if r.ContentLength > maxBodyBytes {
-		return nil, errRequestTooLarge
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
-	switch {
-	case err != nil:
-		return nil, errMalformedRequest // the client broke off its body
-	case len(body) > maxBodyBytes:
-		return nil, errRequestTooLarge
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
 	}
 	ct := r.Header.Get("Content-Type")
 	if emptyOK && len(body) == 0 && ct == "" {
@@ -77,6 +89,46 @@ func isJSON(contentType string) bool {
 	return !ok || strings.EqualFold(cs, "utf-8")
 }
 
+// readBody reads r's body, at most maxBodyBytes of it whether or not the
+// client announced its length. It returns errRequestTooLarge for a longer
+// one and errMalformedRequest when the client broke it off.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength > maxBodyBytes {
+		return nil, errRequestTooLarge
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	switch {
+	case err != nil:
+		return nil, errMalformedRequest
+	case len(body) > maxBodyBytes:
+		return nil, errRequestTooLarge
+	}
+	return body, nil
+}
+
+// readForm reads an application/x-www-form-urlencoded body, the only kind
+// the pages' forms send, under the same size limit as JSON. It returns the
+// body's fields only, never the query string's, and errRequestTooLarge,
+// errUnsupportedMediaType or errMalformedRequest.
+func readForm(r *http.Request) (url.Values, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, errUnsupportedMediaType
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return nil, errUnsupportedMediaType
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, errMalformedRequest
+	}
+	return form, nil
+}
+
 // bindStrings stores the string members of obj that fields name, and
 // reports every missing or mistyped one at once. JSON null counts as
 // missing.
@@ -85,7 +137,9 @@ func bindStrings(obj map[string]json.RawMessage, fields []field) error {
 	for _, f := range fields {
 		raw, ok := obj[f.name]
 		if !ok || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-			problems.Add(f.name, "required", f.name+" is required.")
+			if !f.optional {
+				problems.Add(f.name, "required", f.name+" is required.")
+			}
 			continue
 		}
 		if err := json.Unmarshal(raw, f.dst); err != nil {

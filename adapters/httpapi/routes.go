@@ -10,8 +10,28 @@ func (s *server) routes(e *echo.Echo) {
 	e.POST("/v1/auth/login", s.login)
 	e.POST("/v1/auth/refresh", s.refresh)
 	e.POST("/v1/auth/logout", s.logout)
+	e.POST("/v1/auth/verify-email", s.verifyEmail)
+	e.POST("/v1/auth/verify-email/resend", s.resendVerification, s.requireBearer)
+	e.POST("/v1/auth/password/forgot", s.forgotPassword)
+	e.POST("/v1/auth/password/reset", s.resetPassword)
+	e.POST("/v1/auth/password/change", s.changePassword, s.requireBearer)
 
 	e.GET("/v1/me", s.me, s.requireBearer)
+	e.DELETE("/v1/me", s.deleteMe, s.requireBearer)
+	e.GET("/v1/me/sessions", s.sessions, s.requireBearer)
+	e.DELETE("/v1/me/sessions/:id", s.revokeSession, s.requireBearer)
+
+	// Without a key the admin API is not registered at all, so that every
+	// path and method under it answers 404 alike, as for any unknown path.
+	if s.admin {
+		e.GET("/v1/admin/users/:id", s.adminUser, s.requireAdmin)
+		e.PATCH("/v1/admin/users/:id", s.adminSetTier, s.requireAdmin)
+	}
+
+	e.GET("/verify-email", s.verifyEmailPage, s.page)
+	e.POST("/verify-email", s.verifyEmailForm, s.page, s.sameOrigin)
+	e.GET("/reset-password", s.resetPasswordPage, s.page)
+	e.POST("/reset-password", s.resetPasswordForm, s.page, s.sameOrigin)
 
 	e.GET("/.well-known/jwks.json", s.jwks)
 	e.GET("/openapi.json", s.openAPI)
