@@ -52,7 +52,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		RateLimits:   db.RateLimits(),
 		Clock:        clock,
 		Logger:       log,
-	}, app.Config{AccessTokenTTL: c.AccessTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL, PublicURL: c.PublicURL})
+	}, app.Config{
+		AccessTokenTTL: c.AccessTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL,
+		PublicURL: c.PublicURL, RateLimitsOff: c.RateLimitsOff,
+	})
 	if err != nil {
 		return err
 	}
@@ -64,6 +67,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Service: svc, KeySet: issuer, Logger: log, TrustedProxies: c.TrustedProxies,
+			PublicURL: c.PublicURL, AdminAPIKey: c.AdminAPIKey,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
