@@ -10,14 +10,15 @@ import (
 
 // DeleteAccount deletes the caller's user with its tokens and sessions; the
 // email may register again as a new user. A registered user must give their
-// password (domain.ErrInvalidCredentials otherwise); an anonymous user has
+// password (domain.ErrInvalidCredentials otherwise, and a
+// *domain.RateLimitedError after too many wrong ones); an anonymous user has
 // none, and their bearer token suffices.
 func (s *Service) DeleteAccount(ctx context.Context, c domain.Claims, password string) error {
 	user, err := s.user(ctx, c)
 	if err != nil {
 		return err
 	}
-	if user.Tier != domain.TierAnonymous {
+	if user.Email != "" {
 		if err := s.checkPassword(ctx, user, password); err != nil {
 			return err
 		}
@@ -40,8 +41,13 @@ type SessionInfo struct {
 	Current bool
 }
 
-// Sessions lists the caller's active sessions, most recently used first.
+// Sessions lists the caller's active sessions, most recently used first. A
+// user deleted since the token was issued gives domain.ErrInvalidAccessToken,
+// as Me does.
 func (s *Service) Sessions(ctx context.Context, c domain.Claims) ([]SessionInfo, error) {
+	if _, err := s.user(ctx, c); err != nil {
+		return nil, err
+	}
 	sessions, err := s.Stores.Sessions.ListActive(ctx, c.Subject, s.Clock.Now())
 	if err != nil {
 		return nil, fmt.Errorf("app: list sessions: %w", err)

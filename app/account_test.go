@@ -95,3 +95,31 @@ func TestAdminSetTierReachesTheNextAccessToken(t *testing.T) {
 	_, err = e.AdminUser(ctx, "no-such-user")
 	require.ErrorIs(t, err, domain.ErrNotFound)
 }
+
+func TestAdminTierChangesCannotCrossRegistration(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	registered := e.register(t, "ada@example.com")
+	anon, err := e.Anonymous(ctx, client)
+	require.NoError(t, err)
+
+	_, err = e.AdminSetTier(ctx, registered.User.ID, "anonymous")
+	requireProblems(t, err, "tier:invalid_tier")
+	_, err = e.AdminSetTier(ctx, anon.User.ID, "member")
+	requireProblems(t, err, "tier:invalid_tier")
+
+	require.ErrorIs(t, e.DeleteAccount(ctx, e.claims(t, registered.AccessToken), ""), domain.ErrInvalidCredentials,
+		"a registered user still needs the password")
+	u, err := e.AdminUser(ctx, registered.User.ID)
+	require.NoError(t, err)
+	assert.Equal(t, domain.TierFree, u.Tier, "the refused change changed nothing")
+}
+
+func TestSessionsOfADeletedUser(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	tokens := e.register(t, "ada@example.com")
+	require.NoError(t, e.store.Stores().Users.Delete(ctx, tokens.User.ID))
+	_, err := e.Sessions(ctx, e.claims(t, tokens.AccessToken))
+	require.ErrorIs(t, err, domain.ErrInvalidAccessToken)
+}

@@ -107,8 +107,9 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 // ChangePassword sets a new password for the caller, who proves to know the
 // current one, and revokes every other session of theirs; the calling
 // session stays. It returns domain.ErrInvalidCredentials for a wrong
-// current password (or a user without one) and a *domain.ValidationError
-// (field "new_password") when the policy rejects the new one.
+// current password (or a user without one), a *domain.RateLimitedError after
+// too many wrong ones, and a *domain.ValidationError (field "new_password")
+// when the policy rejects the new one.
 func (s *Service) ChangePassword(ctx context.Context, c domain.Claims, current, next string) error {
 	user, err := s.user(ctx, c)
 	if err != nil {
@@ -155,8 +156,13 @@ func (s *Service) setPassword(ctx context.Context, tx domain.Stores, id domain.U
 }
 
 // checkPassword returns domain.ErrInvalidCredentials unless password is the
-// user's.
+// signed-in user's. Checks count against limitPasswordCheck, and over it
+// return a *domain.RateLimitedError without checking.
 func (s *Service) checkPassword(ctx context.Context, user domain.User, password string) error {
+	limit := limitPasswordCheck.on(string(user.ID))
+	if err := s.hit(ctx, s.Clock.Now(), limit); err != nil {
+		return err
+	}
 	if user.PasswordHash == "" {
 		return domain.ErrInvalidCredentials
 	}
@@ -167,6 +173,7 @@ func (s *Service) checkPassword(ctx context.Context, user domain.User, password 
 	if !match {
 		return domain.ErrInvalidCredentials
 	}
+	s.reset(ctx, limit)
 	return nil
 }
 

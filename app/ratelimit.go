@@ -24,6 +24,10 @@ var (
 	// cannot slip past; a success resets both.
 	limitLoginClient  = limit{"login:account+ip", 10, 15 * time.Minute}
 	limitLoginAccount = limit{"login:account", 100, time.Hour}
+	// Password checks of a signed-in user (change password, delete account),
+	// so a stolen access token cannot be used to guess the password; a
+	// success resets it.
+	limitPasswordCheck = limit{"password-check:user", 10, 15 * time.Minute}
 	// Account creation per client IP.
 	limitRegisterIP  = limit{"register:ip", 20, time.Hour}
 	limitAnonymousIP = limit{"anonymous:ip", 20, time.Hour}

@@ -134,3 +134,22 @@ func TestRateLimitsOff(t *testing.T) {
 		require.ErrorIs(t, err, domain.ErrInvalidCredentials)
 	}
 }
+
+func TestPasswordChecksOfASignedInUserAreLimited(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	tokens := e.register(t, "ada@example.com")
+	bearer := e.claims(t, tokens.AccessToken)
+
+	for i := range 5 {
+		require.ErrorIs(t, e.ChangePassword(ctx, bearer, "guess", "a brand new passphrase"), domain.ErrInvalidCredentials, "change %d", i+1)
+		require.ErrorIs(t, e.DeleteAccount(ctx, bearer, "guess"), domain.ErrInvalidCredentials, "delete %d", i+1)
+	}
+	verifies := e.hasher.verifies.Load()
+	requireRateLimited(t, e.DeleteAccount(ctx, bearer, "correct horse battery staple"))
+	requireRateLimited(t, e.ChangePassword(ctx, bearer, "correct horse battery staple", "a brand new passphrase"))
+	assert.Equal(t, verifies, e.hasher.verifies.Load(), "no password was checked over the limit")
+
+	e.clock.Advance(15 * time.Minute)
+	require.NoError(t, e.ChangePassword(ctx, bearer, "correct horse battery staple", "a brand new passphrase"))
+}

@@ -96,7 +96,7 @@ func upgrade(ctx context.Context, tx domain.Stores, bearer domain.Claims, email,
 	if err != nil {
 		return domain.User{}, err
 	}
-	if user.Tier != domain.TierAnonymous {
+	if user.Email != "" {
 		return domain.User{}, ErrAlreadyRegistered
 	}
 	user.Email, user.PasswordHash, user.Tier, user.UpdatedAt = email, hash, domain.TierFree, now
