@@ -20,7 +20,7 @@ COMMIT      ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 BUILD_DATE  ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS     := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(BUILD_DATE)
 
-.PHONY: all run build test lint generate test-image clean-test-containers
+.PHONY: all run build test lint generate test-image browser clean-test-containers
 
 all: lint build test
 
@@ -32,8 +32,8 @@ run: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/gatehouse ./cmd/gatehouse
 
-## test: the whole suite with the race detector, container tests included
-test: clean-test-containers
+## test: the whole suite with the race detector, container and browser tests included
+test: clean-test-containers browser
 	@image="$$(test/pgtest/image/ensure.sh)"; \
 	if docker image inspect $(RYUK_IMAGE) >/dev/null 2>&1 || timeout 60 docker pull -q $(RYUK_IMAGE) >/dev/null 2>&1; then \
 		ryuk=false; \
@@ -44,6 +44,13 @@ test: clean-test-containers
 	GATEHOUSE_TEST_POSTGRES_IMAGE="$$image" TESTCONTAINERS_RYUK_DISABLED=$$ryuk \
 		$(GO) test -race -count=1 ./...; status=$$?; \
 	$(MAKE) --no-print-directory clean-test-containers; exit $$status
+
+## browser: install Debian's chromium for the browser tests when it is missing
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		{ apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || \
+		  { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium >/dev/null; }; }; } || \
+		echo "test: chromium is not installed and cannot be; browser tests will skip (or fail under GATEHOUSE_REQUIRE_DOCKER=1)" >&2
 
 ## test-image: make sure a Postgres test image exists, building it offline if need be
 test-image:
