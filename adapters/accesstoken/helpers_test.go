@@ -32,6 +32,14 @@ const (
 	testAudience = "gatehouse"
 	testTTL      = 15 * time.Minute
 	testReload   = 30 * time.Second
+	// testActivation is how long after its creation a key starts to sign,
+	// as the package doc gives it: ReloadInterval + JWKSMaxAge + Leeway,
+	// with the 60 seconds of the JWKS endpoint's max-age written out, so
+	// that changing JWKSMaxAge alone fails these tests.
+	testActivation = testReload + 60*time.Second + 5*time.Second
+	// testRetention is how long a key stays published after its
+	// successor activates: ReloadInterval + TTL + Leeway.
+	testRetention = testReload + testTTL + 5*time.Second
 )
 
 var (
@@ -47,11 +55,15 @@ type fakeKeys struct {
 	keys    []domain.SigningKey
 	lists   int
 	listErr error
+	addErr  error
 }
 
 func (f *fakeKeys) Add(_ context.Context, k domain.SigningKey) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.addErr != nil {
+		return f.addErr
+	}
 	for _, s := range f.keys {
 		if s.ID == k.ID {
 			return fmt.Errorf("fake: duplicate key %s", k.ID)
@@ -87,6 +99,21 @@ func (f *fakeKeys) failLists(err error) {
 	f.listErr = err
 }
 
+func (f *fakeKeys) failAdds(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.addErr = err
+}
+
+// ids returns the IDs of the stored keys.
+func (f *fakeKeys) ids() []string {
+	var ids []string
+	for _, k := range f.stored() {
+		ids = append(ids, k.ID)
+	}
+	return ids
+}
+
 func (f *fakeKeys) stored() []domain.SigningKey {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -118,6 +145,14 @@ func (c *fakeClock) Set(t time.Time) {
 	c.now = t
 }
 
+// skewedClock is a replica's clock: base, off by offset.
+type skewedClock struct {
+	base   *fakeClock
+	offset time.Duration
+}
+
+func (c skewedClock) Now() time.Time { return c.base.Now().Add(c.offset) }
+
 // env is one database's key store and the clock its replicas share.
 type env struct {
 	keys  *fakeKeys
@@ -146,6 +181,18 @@ func (e *env) replica(t testing.TB) *accesstoken.Issuer {
 	iss, err := accesstoken.New(t.Context(), e.config())
 	require.NoError(t, err)
 	return iss
+}
+
+// createdAt returns when the stored key kid was created.
+func (e *env) createdAt(t testing.TB, kid string) time.Time {
+	t.Helper()
+	for _, k := range e.keys.stored() {
+		if k.ID == kid {
+			return k.CreatedAt
+		}
+	}
+	t.Fatalf("no stored key %s", kid)
+	return time.Time{}
 }
 
 // claims returns claims issued now by e's clock, valid for testTTL.
@@ -202,6 +249,30 @@ func openDocumented(t testing.TB, secret []byte, k domain.SigningKey) *ecdsa.Pri
 	priv, ok := parsed.(*ecdsa.PrivateKey)
 	require.True(t, ok, "private key is %T", parsed)
 	return priv
+}
+
+// jwksKids returns the kids of iss's JWKS in order.
+func jwksKids(t testing.TB, iss *accesstoken.Issuer) []string {
+	t.Helper()
+	raw, err := iss.JWKS(t.Context())
+	require.NoError(t, err)
+	var doc struct {
+		Keys []struct {
+			Kid string `json:"kid"`
+		} `json:"keys"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &doc))
+	kids := make([]string, 0, len(doc.Keys))
+	for _, k := range doc.Keys {
+		kids = append(kids, k.Kid)
+	}
+	return kids
+}
+
+// signingKid returns the kid of a token iss issues now.
+func (e *env) signingKid(t testing.TB, iss *accesstoken.Issuer) string {
+	t.Helper()
+	return header(t, e.issue(t, iss))["kid"].(string)
 }
 
 // header decodes token's JOSE header.

@@ -34,17 +34,38 @@
 //
 // # Rotation and replicas
 //
-// The newest key signs. [Issuer.Rotate] adds a key; every Issuer caches the
-// key set and reads it again when it is older than Config.ReloadInterval, and
+// A key is published before it signs, so that no verifier meets a token
+// whose key is missing from the JWKS it holds. Every Issuer caches the key
+// set and reads it again when it is older than Config.ReloadInterval, and
 // at once (single-flight, at most once a second) when Verify meets a key ID
-// it has never seen. So a key added by another process verifies everywhere
-// immediately and signs everywhere within ReloadInterval, without a restart.
+// it has never seen. A stored key is in an Issuer's JWKS, and verifies
+// there, from the moment that Issuer has read it: at once on the Issuer
+// that added it, within ReloadInterval on every other.
+//
+// A key is active from CreatedAt + ReloadInterval + [JWKSMaxAge] + [Leeway]
+// (the activation delay, 95 seconds by default): by then every replica has
+// published it, every JWKS fetched before that has left its verifier's
+// cache, and Leeway covers the clocks' difference. The newest active key
+// signs. While no key is active, which happens only during the activation
+// delay after a new database's first key is made, the oldest key signs:
+// the first key signs at once, as no JWKS was served before it existed.
+// The signer changes at the instant a key activates, on every replica that
+// has read the key, without another read of the store; this relies on
+// every replica having the same ReloadInterval.
+//
+// So [Issuer.Rotate] adds a key that every replica publishes within
+// ReloadInterval and that signs everywhere from its CreatedAt + the
+// activation delay, without a restart.
 //
 // An older key stays published, and verifies, until its successor's
-// CreatedAt + ReloadInterval + TTL + Leeway: a replica may go on signing with
-// it for one ReloadInterval after the successor appears, and such a token
-// lives TTL. After that every token it signed has expired, and the key
-// leaves the JWKS and is no longer accepted.
+// CreatedAt + activation delay + ReloadInterval + TTL + Leeway (17m10s
+// with the defaults and a 15-minute TTL): every replica stops signing with it when the
+// successor activates, and a token signed just before lives at most TTL +
+// Leeway (the most Issue allows). The ReloadInterval is margin, for a
+// replica that could not read the store around the rotation and for the
+// clocks of the replica and of a verifier. After that every token the key
+// signed has expired, and the key leaves the JWKS and is no longer
+// accepted.
 package accesstoken
 
 import (
@@ -66,9 +87,16 @@ import (
 )
 
 // Leeway is the clock difference tolerated between replicas: how far in the
-// future a token's iat may be, and how much longer a retired key stays
-// published. Expiry itself has no leeway.
+// future a token's iat may be, how much longer a new key waits before it
+// signs and how much longer a retired key stays published. Expiry itself
+// has no leeway.
 const Leeway = 5 * time.Second
+
+// JWKSMaxAge is the longest a verifier may cache the JWKS: a new key is
+// published at least this long before it signs. The JWKS endpoint
+// (adapters/httpapi, which cannot import this package) must serve it with
+// a max-age no greater than this; the two are kept equal by hand.
+const JWKSMaxAge = 60 * time.Second
 
 // MinSecretLength is the length in bytes of the shortest secret New accepts.
 const MinSecretLength = 32
@@ -113,8 +141,10 @@ type Config struct {
 	// Logger receives reloads and their failures; nil discards them.
 	Logger *slog.Logger
 	// ReloadInterval is how often the key set is read again from Keys:
-	// the longest a key added by another process waits before it signs
-	// here. Zero means DefaultReloadInterval.
+	// the longest a key added by another process waits before it is
+	// published here. It is part of the activation delay and of the
+	// retention of retired keys, so every replica must use the same.
+	// Zero means DefaultReloadInterval.
 	ReloadInterval time.Duration
 }
 
@@ -128,6 +158,8 @@ type Issuer struct {
 	parser *jwt.Parser
 
 	set atomic.Pointer[keySet]
+	// signing is the key Issue last signed with, to log when it changes.
+	signing atomic.Pointer[signer]
 	// reloading makes reloads single-flight and guards lastUnknown.
 	reloading sync.Mutex
 	// lastUnknown is when a key ID never seen last made the set reload.
@@ -138,8 +170,9 @@ var _ domain.AccessTokens = (*Issuer)(nil)
 
 // New returns an Issuer over cfg.Keys. It loads the stored keys and, when
 // there are none, creates the first one. It returns ErrWrongSecret when
-// cfg.Secret cannot decrypt the newest stored key, and an error for a
-// configuration it cannot work with or a store that fails.
+// cfg.Secret cannot decrypt a key that signs now or will sign later (which
+// includes the newest), and an error for a configuration it cannot work
+// with or a store that fails.
 func New(ctx context.Context, cfg Config) (*Issuer, error) {
 	switch {
 	case cfg.Issuer == "":
@@ -184,7 +217,8 @@ func New(ctx context.Context, cfg Config) (*Issuer, error) {
 	set, err := i.load(ctx, now)
 	if errors.Is(err, errNoKeys) {
 		// Another replica starting at the same moment may add its own
-		// first key too; both then verify, and the newer signs.
+		// first key too; both then verify, the older signs, and the
+		// newer takes over when it activates.
 		var k domain.SigningKey
 		if k, err = i.addKey(ctx, now); err != nil {
 			return nil, err
@@ -196,13 +230,16 @@ func New(ctx context.Context, cfg Config) (*Issuer, error) {
 		return nil, err
 	}
 	i.set.Store(set)
+	i.signing.Store(set.signerAt(now))
 	return i, nil
 }
 
-// Rotate adds a new signing key and returns its ID. This Issuer signs with
-// it at once; other processes verify its tokens at once and sign with it
-// within ReloadInterval. When the key is stored but the set cannot be read
-// back, Rotate returns the key's ID with the error.
+// Rotate adds a new signing key and returns its ID. This Issuer publishes
+// it at once and every other within ReloadInterval; all of them go on
+// signing with the current key until the new one activates, the activation
+// delay after its creation (see the package doc). When the key is stored
+// but the set cannot be read back, Rotate returns the key's ID with the
+// error.
 func (i *Issuer) Rotate(ctx context.Context) (string, error) {
 	i.reloading.Lock()
 	defer i.reloading.Unlock()
@@ -212,7 +249,8 @@ func (i *Issuer) Rotate(ctx context.Context) (string, error) {
 		return "", err
 	}
 	// The new key must sort newest, or it would never sign: on a host whose
-	// clock is behind the one that made the newest key, date it just after.
+	// clock is behind the one that made the newest key, date it just after
+	// (its activation moves by as much).
 	created := now
 	if newest := set.keys[0].createdAt; !created.After(newest) {
 		created = newest.Add(time.Millisecond)
@@ -230,7 +268,9 @@ func (i *Issuer) Rotate(ctx context.Context) (string, error) {
 
 // JWKS returns the JSON Web Key Set of every key that may still verify a
 // live token, newest first, with public parameters only: the document
-// served at /.well-known/jwks.json.
+// served at /.well-known/jwks.json, to be cached for at most JWKSMaxAge.
+// It includes keys that do not sign yet, which is what lets verifiers
+// know them before they do.
 func (i *Issuer) JWKS(ctx context.Context) ([]byte, error) {
 	set := i.current(ctx)
 	now := i.cfg.Clock.Now()

@@ -158,20 +158,36 @@ func TestNewCreatesTheFirstKeyOnce(t *testing.T) {
 }
 
 func TestNewFailsWithTheWrongSecret(t *testing.T) {
-	e := newEnv()
-	e.replica(t)
-
-	cfg := e.config()
 	other := []byte("another secret of thirty-two byt")
-	cfg.Secret = other
-	iss, err := accesstoken.New(t.Context(), cfg)
+	for name, setup := range map[string]func(t *testing.T, e *env){
+		"one key": func(t *testing.T, e *env) { e.replica(t) },
+		// The older key signs; the newer one, which this secret cannot
+		// open either, must be caught now rather than when it activates.
+		"a newer key not active yet": func(t *testing.T, e *env) {
+			iss := e.replica(t)
+			e.clock.Advance(testActivation + time.Minute)
+			_, err := iss.Rotate(t.Context())
+			require.NoError(t, err)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv()
+			setup(t, e)
+			stored := e.keys.stored()
 
-	require.ErrorIs(t, err, accesstoken.ErrWrongSecret)
-	require.Nil(t, iss)
-	require.Contains(t, err.Error(), "secret does not match the stored signing keys")
-	require.NotContains(t, err.Error(), string(other))
-	require.NotContains(t, err.Error(), string(testSecret))
-	require.Len(t, e.keys.stored(), 1, "a wrong secret must not add a key")
+			cfg := e.config()
+			cfg.Secret = other
+			iss, err := accesstoken.New(t.Context(), cfg)
+
+			require.ErrorIs(t, err, accesstoken.ErrWrongSecret)
+			require.Nil(t, iss)
+			require.Contains(t, err.Error(), "secret does not match the stored signing keys")
+			require.Contains(t, err.Error(), stored[len(stored)-1].ID, "the newest key is the one checked first")
+			require.NotContains(t, err.Error(), string(other))
+			require.NotContains(t, err.Error(), string(testSecret))
+			require.Len(t, e.keys.stored(), len(stored), "a wrong secret must not add a key")
+		})
+	}
 }
 
 func TestNewRefusesTamperedKeys(t *testing.T) {
@@ -204,6 +220,27 @@ func TestNewRefusesTamperedKeys(t *testing.T) {
 	})
 	t.Run("untouched", func(t *testing.T) {
 		_, err := accesstoken.New(t.Context(), withKeys(e, older, newer))
+		require.NoError(t, err)
+	})
+	// Until the newer key activates the older one signs, so it must open.
+	t.Run("the signing key's ciphertext truncated", func(t *testing.T) {
+		cut := older
+		cut.EncryptedPrivateKey = older.EncryptedPrivateKey[:20]
+		_, err := accesstoken.New(t.Context(), withKeys(e, cut, newer))
+		require.ErrorIs(t, err, accesstoken.ErrWrongSecret)
+	})
+	// Once the newer key signs, the older one's private half is never
+	// needed again; its public half goes on verifying.
+	t.Run("a superseded key's ciphertext truncated", func(t *testing.T) {
+		cut := older
+		cut.EncryptedPrivateKey = older.EncryptedPrivateKey[:20]
+		cfg := withKeys(e, cut, newer)
+		now := newer.CreatedAt.Add(testActivation)
+		cfg.Clock = &fakeClock{now: now}
+		iss, err := accesstoken.New(t.Context(), cfg)
+		require.NoError(t, err)
+		tok := forge(t, validHeader(older.ID), validClaims(now), jwt.SigningMethodES256, e.privateKey(t, older.ID))
+		_, err = iss.Verify(t.Context(), tok, now)
 		require.NoError(t, err)
 	})
 }
@@ -300,109 +337,6 @@ func TestReplicasShareKeys(t *testing.T) {
 	require.Len(t, e.keys.stored(), 1)
 }
 
-func TestRotationReachesOtherReplicas(t *testing.T) {
-	e := newEnv()
-	a := e.replica(t)
-	b := e.replica(t)
-	c := e.replica(t)
-	kid0 := e.keys.stored()[0].ID
-
-	rotatedAt := e.clock.Advance(10 * time.Second)
-	kid1, err := a.Rotate(t.Context())
-	require.NoError(t, err)
-	require.NotEqual(t, kid0, kid1)
-
-	fromA := e.issue(t, a)
-	require.Equal(t, kid1, header(t, fromA)["kid"], "the rotating process signs with the new key at once")
-	oldFromB := e.issue(t, b)
-	require.Equal(t, kid0, header(t, oldFromB)["kid"], "other replicas sign with the cached key until they reload")
-
-	lists := e.keys.listCount()
-	_, err = b.Verify(t.Context(), fromA, e.clock.Now())
-	require.NoError(t, err, "an unknown kid reloads the set at once")
-	require.Equal(t, lists+1, e.keys.listCount())
-
-	e.clock.Set(t0.Add(testReload - time.Nanosecond))
-	require.Equal(t, kid0, header(t, e.issue(t, c))["kid"])
-	e.clock.Set(t0.Add(testReload))
-	require.Equal(t, kid1, header(t, e.issue(t, c))["kid"], "a replica signs with the new key after ReloadInterval")
-
-	// Tokens of the old key verify everywhere until they expire.
-	oldExp := rotatedAt.Add(testTTL)
-	for _, iss := range []*accesstoken.Issuer{a, b, c} {
-		_, err := iss.Verify(t.Context(), oldFromB, oldExp.Add(-time.Second))
-		require.NoError(t, err)
-		_, err = iss.Verify(t.Context(), oldFromB, oldExp)
-		require.ErrorIs(t, err, domain.ErrAccessTokenExpired)
-	}
-}
-
-func TestRotateDatesTheNewKeyNewest(t *testing.T) {
-	e := newEnv()
-	a := e.replica(t)
-
-	// Within the same instant as the first key (a frozen clock).
-	kid1, err := a.Rotate(t.Context())
-	require.NoError(t, err)
-	require.Equal(t, kid1, header(t, e.issue(t, a))["kid"])
-
-	// From a host whose clock is an hour behind.
-	e.clock.Set(t0.Add(-time.Hour))
-	behind := e.replica(t)
-	kid2, err := behind.Rotate(t.Context())
-	require.NoError(t, err)
-	require.Equal(t, kid2, header(t, e.issue(t, behind))["kid"])
-
-	stored := e.keys.stored()
-	require.Len(t, stored, 3)
-	require.True(t, stored[2].CreatedAt.After(stored[1].CreatedAt))
-	require.True(t, stored[1].CreatedAt.After(stored[0].CreatedAt))
-}
-
-func TestRetiredKeyLeavesJWKSAndStopsVerifying(t *testing.T) {
-	e := newEnv()
-	iss := e.replica(t)
-	kid0 := e.keys.stored()[0].ID
-	rotatedAt := e.clock.Advance(10 * time.Second)
-	kid1, err := iss.Rotate(t.Context())
-	require.NoError(t, err)
-
-	retire := rotatedAt.Add(testReload + testTTL + accesstoken.Leeway)
-	// A token of the old key that would still be live at retirement: no
-	// replica makes one, but if one did, the JWKS decides.
-	late := forge(t, validHeader(kid0), with(validClaims(retire.Add(-time.Minute)), nil), jwt.SigningMethodES256, e.privateKey(t, kid0))
-
-	e.clock.Set(retire.Add(-time.Nanosecond))
-	require.Equal(t, []string{kid1, kid0}, jwksKids(t, iss))
-	_, err = iss.Verify(t.Context(), late, retire.Add(-time.Nanosecond))
-	require.NoError(t, err)
-
-	e.clock.Set(retire)
-	require.Equal(t, []string{kid1}, jwksKids(t, iss))
-	lists := e.keys.listCount()
-	_, err = iss.Verify(t.Context(), late, retire)
-	requireInvalid(t, err, late)
-	require.Equal(t, lists, e.keys.listCount(), "a retired kid is known: no reload")
-}
-
-// jwksKids returns the kids of iss's JWKS in order.
-func jwksKids(t testing.TB, iss *accesstoken.Issuer) []string {
-	t.Helper()
-	raw, err := iss.JWKS(t.Context())
-	require.NoError(t, err)
-	var doc struct {
-		Keys []struct {
-			Kid string `json:"kid"`
-		} `json:"keys"`
-	}
-	require.NoError(t, json.Unmarshal(raw, &doc))
-	kids := make([]string, 0, len(doc.Keys))
-	for _, k := range doc.Keys {
-		kids = append(kids, k.Kid)
-	}
-	return kids
-}
-
 func TestJWKSHasOnlyPublicParameters(t *testing.T) {
 	e := newEnv()
 	iss := e.replica(t)
@@ -468,9 +402,11 @@ func TestUnknownKidReloadIsSingleFlight(t *testing.T) {
 	e := newEnv()
 	iss := e.replica(t)
 	rotator := e.replica(t)
-	_, err := rotator.Rotate(t.Context())
+	kid, err := rotator.Rotate(t.Context())
 	require.NoError(t, err)
-	tok := e.issue(t, rotator)
+	// No replica signs with the new key yet, but a token of it can only
+	// be checked after a reload.
+	tok := forge(t, validHeader(kid), validClaims(e.clock.Now()), jwt.SigningMethodES256, e.privateKey(t, kid))
 
 	lists := e.keys.listCount()
 	parallel(t, 64, func() error {
@@ -586,10 +522,13 @@ func TestConcurrentIssueVerifyRotate(t *testing.T) {
 	})
 	wg.Wait()
 
-	require.Len(t, e.keys.stored(), rotations+1)
-	last := e.issue(t, replicas[0])
-	newest := e.keys.stored()[rotations].ID
-	require.Equal(t, newest, header(t, last)["kid"], "every replica ends up signing with the newest key")
+	stored := e.keys.stored()
+	require.Len(t, stored, rotations+1)
+	newest := stored[rotations]
+	e.clock.Set(newest.CreatedAt.Add(testActivation))
+	for _, iss := range replicas {
+		require.Equal(t, newest.ID, e.signingKid(t, iss), "every replica ends up signing with the newest key")
+	}
 }
 
 // flip changes the first character of s to another base64url character.

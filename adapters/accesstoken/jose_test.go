@@ -18,15 +18,21 @@ func TestGoJoseVerifiesIssuedTokens(t *testing.T) {
 	iss := e.replica(t)
 	oldTok := e.issue(t, iss)
 	e.clock.Advance(time.Second)
-	_, err := iss.Rotate(t.Context())
+	kid, err := iss.Rotate(t.Context())
 	require.NoError(t, err)
-	newTok := e.issue(t, iss)
 
+	// A verifier fetches the JWKS right after the rotation and caches it;
+	// by the time the new key signs, that cached set must do.
 	raw, err := iss.JWKS(t.Context())
 	require.NoError(t, err)
 	var set jose.JSONWebKeySet
 	require.NoError(t, json.Unmarshal(raw, &set))
 	require.Len(t, set.Keys, 2)
+
+	e.clock.Set(e.createdAt(t, kid).Add(testActivation))
+	newTok := e.issue(t, iss)
+	require.Equal(t, kid, header(t, newTok)["kid"])
+	require.NotEqual(t, header(t, oldTok)["kid"], kid)
 
 	for _, tok := range []string{oldTok, newTok} {
 		jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.ES256})

@@ -49,17 +49,40 @@ func (k *key) publishedAt(now time.Time) bool {
 	return k.retireAt.IsZero() || now.Before(k.retireAt)
 }
 
+// signer is a key whose private half this process holds because it signs
+// now or will sign later.
+type signer struct {
+	id       string
+	activeAt time.Time // createdAt + the activation delay
+	private  *ecdsa.PrivateKey
+}
+
 // keySet is one reading of the key store. It is never changed once
 // published; a reload publishes a new one.
 type keySet struct {
-	keys     []*key // newest first
-	byID     map[string]*key
-	signer   *ecdsa.PrivateKey // the newest key's private half
-	signerID string
+	keys []*key // newest first
+	byID map[string]*key
+	// signers are the keys that may sign while this set is in use,
+	// newest first: every key newer than the one that signed when the set
+	// was read, then that one. Their private halves are ready, so the
+	// signer changes at the instant a key activates, without a reload.
+	signers []*signer
 	// checkedAt is when the store was last read (or tried), nextLoad when
 	// it is due again.
 	checkedAt time.Time
 	nextLoad  time.Time
+}
+
+// signerAt returns the key that signs at now: the newest active key or,
+// while none is active, the oldest (the last of signers).
+func (s *keySet) signerAt(now time.Time) *signer {
+	last := len(s.signers) - 1
+	for _, k := range s.signers[:last] {
+		if !now.Before(k.activeAt) {
+			return k
+		}
+	}
+	return s.signers[last]
 }
 
 // due reports whether the set should be read again at now. A clock that
@@ -130,15 +153,17 @@ func (i *Issuer) reload(ctx context.Context, old *keySet, now time.Time) (*keySe
 		}
 		return old, err
 	}
-	if old != nil && old.signerID != set.signerID {
-		i.log.InfoContext(ctx, "access-token signing key changed", "kid", set.signerID, "keys", len(set.keys))
+	if newest := set.signers[0]; old != nil && old.keys[0].id != newest.id {
+		i.log.InfoContext(ctx, "access-token signing key published", "kid", newest.id, "signs_from", newest.activeAt, "keys", len(set.keys))
 	}
 	i.set.Store(set)
 	return set, nil
 }
 
 // load reads every stored key, works out how long each stays published,
-// and decrypts the newest one's private half.
+// and decrypts the private halves of the key that signs at now and of
+// every newer one. So a secret that cannot open the newest key fails here,
+// long before that key would sign.
 func (i *Issuer) load(ctx context.Context, now time.Time) (*keySet, error) {
 	stored, err := i.cfg.Keys.List(ctx)
 	if err != nil {
@@ -163,7 +188,7 @@ func (i *Issuer) load(ctx context.Context, now time.Time) (*keySet, error) {
 		checkedAt: now,
 		nextLoad:  now.Add(i.cfg.ReloadInterval),
 	}
-	retention := i.cfg.ReloadInterval + i.cfg.TTL + Leeway
+	delay, retention := i.activationDelay(), i.retention()
 	for n, sk := range stored {
 		if sk.Algorithm != algorithm {
 			return nil, fmt.Errorf("accesstoken: key %s: unsupported algorithm %q", sk.ID, sk.Algorithm)
@@ -174,7 +199,7 @@ func (i *Issuer) load(ctx context.Context, now time.Time) (*keySet, error) {
 		}
 		k := &key{id: sk.ID, createdAt: sk.CreatedAt, public: pub}
 		if n > 0 {
-			k.retireAt = stored[n-1].CreatedAt.Add(retention)
+			k.retireAt = stored[n-1].CreatedAt.Add(delay + retention)
 		}
 		if k.jwk, err = publicJWK(sk.ID, pub); err != nil {
 			return nil, err
@@ -183,16 +208,44 @@ func (i *Issuer) load(ctx context.Context, now time.Time) (*keySet, error) {
 		set.byID[k.id] = k
 	}
 
-	newest := stored[0]
-	priv, err := i.sealer.open(newest)
-	if err != nil {
-		return nil, err
+	// Decrypt newest first down to the key that signs at now: the newest
+	// active one, or the oldest when none is active.
+	for n, sk := range stored {
+		activeAt := sk.CreatedAt.Add(delay)
+		priv, err := i.sealer.open(sk)
+		if err != nil {
+			return nil, err
+		}
+		if !priv.PublicKey.Equal(set.keys[n].public) {
+			return nil, fmt.Errorf("accesstoken: key %s: private half does not match the public key", sk.ID)
+		}
+		set.signers = append(set.signers, &signer{id: sk.ID, activeAt: activeAt, private: priv})
+		if !now.Before(activeAt) {
+			break
+		}
 	}
-	if !priv.PublicKey.Equal(set.keys[0].public) {
-		return nil, fmt.Errorf("accesstoken: key %s: private half does not match the public key", newest.ID)
-	}
-	set.signer, set.signerID = priv, newest.ID
 	return set, nil
+}
+
+// activationDelay is how long after its creation a key starts to sign:
+// by then every replica has published it (within ReloadInterval), every
+// JWKS fetched before that has expired from its verifier's cache
+// (JWKSMaxAge), and Leeway covers the difference between the clock that
+// dated the key and the one that signs.
+func (i *Issuer) activationDelay() time.Duration {
+	return i.cfg.ReloadInterval + JWKSMaxAge + Leeway
+}
+
+// retention is how long a key stays published after its successor has
+// activated. Every replica that has read the store since the successor
+// was added stops signing with the key at that instant, and a token it
+// signed just before expires at most TTL + Leeway later, the longest
+// lifetime Issue allows. The extra ReloadInterval is margin: for a replica
+// that could not read the store from before the rotation until up to that
+// long past the activation, and for the difference between the clock of
+// the replica that drops the key and the verifier's.
+func (i *Issuer) retention() time.Duration {
+	return i.cfg.ReloadInterval + i.cfg.TTL + Leeway
 }
 
 // addKey creates a key pair and stores it.

@@ -69,10 +69,11 @@ func (d *numericDate) jwt() *jwt.NumericDate {
 	return &jwt.NumericDate{Time: d.Time}
 }
 
-// Issue signs c with the newest signing key, adding the issuer, the
-// audience and the key ID. c must name a subject, a session, a valid tier
-// and a jti, and expire after it was issued but no later than TTL from now:
-// a longer-lived token could outlive its key's place in the JWKS.
+// Issue signs c with the key that signs now (the newest active key; see
+// the package doc), adding the issuer, the audience and the key ID. c must
+// name a subject, a session, a valid tier and a jti, and expire after it
+// was issued but no later than TTL from now: a longer-lived token could
+// outlive its key's place in the JWKS.
 func (i *Issuer) Issue(ctx context.Context, c domain.Claims) (string, error) {
 	now := i.cfg.Clock.Now()
 	switch {
@@ -89,7 +90,10 @@ func (i *Issuer) Issue(ctx context.Context, c domain.Claims) (string, error) {
 	case c.ExpiresAt.After(now.Add(i.cfg.TTL + Leeway)):
 		return "", errors.New("accesstoken: issue: claims expire later than the token lifetime allows")
 	}
-	set := i.current(ctx)
+	key := i.current(ctx).signerAt(now)
+	if prev := i.signing.Load(); prev.id != key.id && i.signing.CompareAndSwap(prev, key) {
+		i.log.InfoContext(ctx, "access-token signing key changed", "kid", key.id, "previous", prev.id)
+	}
 	verified := c.EmailVerified
 	t := jwt.NewWithClaims(jwt.SigningMethodES256, &tokenClaims{
 		Issuer:        i.cfg.Issuer,
@@ -102,8 +106,8 @@ func (i *Issuer) Issue(ctx context.Context, c domain.Claims) (string, error) {
 		ExpiresAt:     newNumericDate(c.ExpiresAt),
 		ID:            c.ID,
 	})
-	t.Header = map[string]any{"alg": algorithm, "typ": tokenType, "kid": set.signerID}
-	s, err := t.SignedString(set.signer)
+	t.Header = map[string]any{"alg": algorithm, "typ": tokenType, "kid": key.id}
+	s, err := t.SignedString(key.private)
 	if err != nil {
 		return "", fmt.Errorf("accesstoken: sign: %w", err)
 	}

@@ -56,8 +56,9 @@ func printStatus(ctx context.Context, db *entstore.DB, stdout io.Writer) error {
 	return w.Flush()
 }
 
-// rotateKeys adds a new signing key. Running servers sign with it within
-// their key reload interval and verify its tokens at once.
+// rotateKeys adds a new signing key. Running servers publish it in their
+// JWKS within their key reload interval and sign with it once no cached
+// JWKS can lack it: 95 seconds after the rotation (see accesstoken).
 func rotateKeys(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	c, err := loadConfig(getenv)
 	if err != nil {
