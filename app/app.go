@@ -29,6 +29,8 @@ type Config struct {
 	RefreshTokenTTL time.Duration // how long a session lives after its last refresh
 	PublicURL       string        // base of the links in emails, without a trailing slash
 	RateLimitsOff   bool          // disables every rate limit (benchmarks, load tests)
+	PruneBatch      int           // rows Prune deletes per statement; 0 means DefaultPruneBatch
+	PruneMaxBatches int           // batches of each kind in one Prune run; 0 means DefaultPruneMaxBatches
 }
 
 // Deps are the ports the flows run on.
@@ -39,6 +41,7 @@ type Deps struct {
 	AccessTokens domain.AccessTokens
 	Mailer       domain.Mailer
 	RateLimits   domain.RateLimitStore
+	Locker       domain.Locker // lets one replica at a time prune; only Prune needs it
 	Clock        domain.Clock
 	Logger       *slog.Logger
 }
@@ -59,6 +62,9 @@ type Service struct {
 func New(ctx context.Context, deps Deps, cfg Config) (*Service, error) {
 	if cfg.AccessTokenTTL <= 0 || cfg.RefreshTokenTTL <= 0 {
 		return nil, fmt.Errorf("app: token lifetimes must be positive")
+	}
+	if cfg.PruneBatch < 0 || cfg.PruneMaxBatches < 0 {
+		return nil, fmt.Errorf("app: prune batch sizes must not be negative")
 	}
 	secret, _ := domain.NewOpaqueToken()
 	dummy, err := deps.Hasher.Hash(ctx, secret)

@@ -148,6 +148,7 @@ func newEnvWith(t *testing.T, cfg app.Config) *env {
 		AccessTokens: e.tokens,
 		Mailer:       e.mailer,
 		RateLimits:   e.store.RateLimits(),
+		Locker:       e.store.Locker(),
 		Clock:        e.clock,
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}, cfg)

@@ -43,3 +43,12 @@ var (
 	// ErrAlreadyVerified means the user's email is verified already.
 	ErrAlreadyVerified = errors.New("email already verified")
 )
+
+// Errors of the infrastructure behind the ports.
+var (
+	// ErrUnavailable means that what backs a port (the database) could not
+	// be reached or did not answer in time. Trying again later may succeed.
+	// A read changed nothing; a write whose connection broke while it
+	// committed may or may not have taken effect.
+	ErrUnavailable = errors.New("unavailable")
+)

@@ -4,9 +4,10 @@
 // Open connects to the database a URL names; (*DB).Stores returns the stores
 // outside any unit of work, and (*DB).InTx runs a unit of work over stores
 // that share one database transaction. (*DB).Keys returns the signing-key
-// store and (*DB).RateLimits the rate-limit store, which belong to no unit
-// of work. The schema is created and upgraded by the versioned migrations
-// (Migrate), never from ent/schema at run time.
+// store, (*DB).RateLimits the rate-limit store and (*DB).Locker the named
+// locks, which belong to no unit of work. The schema is created and
+// upgraded by the versioned migrations (Migrate), never from ent/schema at
+// run time.
 //
 // Ent types never leave this package: every store converts to and from the
 // domain's types, and maps driver errors to the domain's sentinels.
@@ -24,8 +25,9 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/gatehouse-auth/gatehouse/domain"
 	"github.com/gatehouse-auth/gatehouse/ent"
@@ -55,6 +57,7 @@ type DB struct {
 	db      *sql.DB
 	dialect string
 	client  *ent.Client
+	locks   lockTable // the named locks held through d; see Locker
 }
 
 var _ domain.Transactor = (*DB)(nil)
@@ -70,12 +73,19 @@ var _ domain.Transactor = (*DB)(nil)
 // and with one connection Go's pool queues the writers in order instead of
 // leaving them to poll SQLite's lock. The price is that while a transaction
 // runs (InTx), every other use of the DB waits for it, so a unit of work
-// must use only the stores InTx hands it.
+// must use only the stores InTx hands it. Postgres gets a bounded pool that
+// recycles its connections (see pgMaxOpenConns).
+//
+// Whatever d's stores, InTx and Ping return when the database cannot be
+// reached, breaks the connection or does not answer before the context's
+// deadline wraps domain.ErrUnavailable; the pool reconnects by itself once
+// the database is back.
 func Open(ctx context.Context, databaseURL string) (*DB, error) {
 	scheme, rest, ok := strings.Cut(databaseURL, "://")
 	switch {
 	case ok && (scheme == "postgres" || scheme == "postgresql"):
-		return open(ctx, "pgx", databaseURL, dialect.Postgres, 0)
+		db, err := openPostgres(databaseURL)
+		return open(ctx, db, err, dialect.Postgres)
 	case ok && scheme == "sqlite":
 		if rest == "" {
 			return nil, errors.New("entstore: open: sqlite URL names no file")
@@ -83,7 +93,11 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 		if strings.Contains(rest, "?") {
 			return nil, errors.New("entstore: open: sqlite URL takes no query parameters")
 		}
-		return open(ctx, "sqlite", rest+"?"+sqliteParams, dialect.SQLite, 1)
+		db, err := sql.Open("sqlite", rest+"?"+sqliteParams)
+		if err == nil {
+			db.SetMaxOpenConns(1)
+		}
+		return open(ctx, db, err, dialect.SQLite)
 	case ok && schemePattern.MatchString(scheme):
 		return nil, fmt.Errorf("entstore: open: unsupported database URL scheme %q: want postgres://, postgresql:// or sqlite://", scheme)
 	default:
@@ -91,21 +105,61 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 	}
 }
 
-// open opens and pings the database; maxConns 0 leaves the pool unbounded.
-func open(ctx context.Context, driver, dsn, dialectName string, maxConns int) (*DB, error) {
-	db, err := sql.Open(driver, dsn)
+// Postgres pool settings. A replica opens at most pgMaxOpenConns
+// connections, so that many replicas under load queue for connections
+// instead of exhausting the server's max_connections; a request waits for
+// one no longer than its own deadline. Idle connections are closed after a
+// while, which also retires the dead ones a database restart leaves behind
+// (database/sql reconnects on demand), and no connection lives for ever, so
+// a failover or a DNS change is picked up.
+const (
+	pgConnectTimeout  = 5 * time.Second // when the URL sets no connect_timeout
+	pgMaxOpenConns    = 25
+	pgConnMaxIdleTime = 5 * time.Minute
+	pgConnMaxLifetime = time.Hour
+)
+
+// openPostgres opens a pool on the libpq URL databaseURL with the settings
+// above.
+func openPostgres(databaseURL string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(databaseURL) // its errors hide the URL's password
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = pgConnectTimeout
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(pgMaxOpenConns)
+	db.SetMaxIdleConns(pgMaxOpenConns)
+	db.SetConnMaxIdleTime(pgConnMaxIdleTime)
+	db.SetConnMaxLifetime(pgConnMaxLifetime)
+	return db, nil
+}
+
+// open pings db, which opening returned with err, and builds the DB on it.
+func open(ctx context.Context, db *sql.DB, err error, dialectName string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("entstore: open %s: %w", dialectName, err)
-	}
-	if maxConns > 0 {
-		db.SetMaxOpenConns(maxConns)
 	}
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close() // the ping's error is the one worth reporting
 		return nil, fmt.Errorf("entstore: open %s: %w", dialectName, err)
 	}
-	client := ent.NewClient(ent.Driver(entsql.OpenDB(dialectName, db)))
+	client := ent.NewClient(ent.Driver(guardedDriver{entsql.OpenDB(dialectName, db)}))
 	return &DB{db: db, dialect: dialectName, client: client}, nil
+}
+
+// Ping runs SELECT 1, the check behind readiness: a real round trip, where
+// database/sql's own ping may be answered without one. It returns an error
+// wrapping domain.ErrUnavailable when the database cannot be reached or
+// does not answer before ctx ends.
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := d.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("entstore: ping: %w", unavailable(err))
+	}
+	return nil
 }
 
 // SQL returns the underlying database handle, for the migration runner and
@@ -118,6 +172,7 @@ func (d *DB) Dialect() string { return d.dialect }
 
 // Close closes the database. Stores obtained from d must not be used after.
 func (d *DB) Close() error {
+	d.locks.close()
 	if err := d.client.Close(); err != nil {
 		return fmt.Errorf("entstore: close: %w", err)
 	}
@@ -139,6 +194,23 @@ func (d *DB) Keys() domain.KeyStore { return &keyStore{client: d.client} }
 // runs (see Open), so it must not be called from inside InTx's fn: it would
 // wait for the unit of work that waits for it.
 func (d *DB) RateLimits() domain.RateLimitStore { return &rateLimitStore{client: d.client} }
+
+// Locker returns the named locks, which belong to no unit of work. Close
+// frees every lock still held through d.
+//
+// On Postgres a lock is a session-level advisory lock, so it holds across
+// every replica; each lock held keeps one connection of d's pool until it
+// is released, and Postgres frees it when that session ends, however it
+// ends. A connection pooler in transaction mode between Gatehouse and
+// Postgres would break such locks; use session mode.
+//
+// On SQLite a lock holds within d only: the file lives on one host's disk
+// and Gatehouse on SQLite runs as a single process, so there is no other
+// replica to exclude. Such a lock takes no connection, which matters since
+// SQLite's single connection is everyone's (see Open). Processes that did
+// share a file (or two DBs on one file) would at worst run a guarded job
+// at once, which domain.Locker requires the job to bear anyway.
+func (d *DB) Locker() domain.Locker { return locker{d} }
 
 // InTx runs fn in one database transaction, handing it stores that work in
 // that transaction. It commits when fn returns nil and rolls back when fn

@@ -218,6 +218,13 @@ type harness struct {
 
 func newHarness(t *testing.T, configure ...func(*httpapi.Config)) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil, configure...)
+}
+
+// newHarnessWith is newHarness with the use cases' ports changed by deps
+// first, if it is not nil.
+func newHarnessWith(t *testing.T, deps func(*app.Deps), configure ...func(*httpapi.Config)) *harness {
+	t.Helper()
 	h := &harness{
 		t:      t,
 		store:  memstore.New(),
@@ -227,7 +234,7 @@ func newHarness(t *testing.T, configure ...func(*httpapi.Config)) *harness {
 		logs:   &logBuffer{},
 	}
 	logger := slog.New(slog.NewJSONHandler(h.logs, nil))
-	svc, err := app.New(context.Background(), app.Deps{
+	d := app.Deps{
 		Stores:       h.store.Stores(),
 		Transactor:   h.store,
 		Hasher:       fakeHasher{},
@@ -236,7 +243,11 @@ func newHarness(t *testing.T, configure ...func(*httpapi.Config)) *harness {
 		RateLimits:   h.store.RateLimits(),
 		Clock:        h.clock,
 		Logger:       logger,
-	}, app.Config{AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL, PublicURL: publicURL})
+	}
+	if deps != nil {
+		deps(&d)
+	}
+	svc, err := app.New(context.Background(), d, app.Config{AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL, PublicURL: publicURL})
 	require.NoError(t, err)
 	h.svc = svc
 	t.Cleanup(svc.Wait) // no background work outlives the test

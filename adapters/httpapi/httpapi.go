@@ -2,10 +2,12 @@
 // public API, their handlers, the JSON shapes they exchange, the one table
 // that turns errors into RFC 9457 problems, and the middleware every request
 // passes through (request IDs, security headers, panic recovery, access
-// logs), the admin API behind its own key, and the two small HTML pages that
-// the links in account emails open. Handlers call the use cases of app and
-// nothing else; no other adapter is imported, and Echo stays inside this
-// package: New returns a plain http.Handler.
+// logs, metrics, a deadline), the admin API behind its own key, the two
+// small HTML pages that the links in account emails open, and the
+// operators' endpoints: liveness, readiness and Prometheus metrics.
+// Handlers call the use cases of app and nothing else; no other adapter is
+// imported, and Echo stays inside this package: New returns a plain
+// http.Handler.
 //
 // The API it serves is described by openapi.json in this package, which the
 // server publishes at /openapi.json and the tests hold every response to.
@@ -19,8 +21,10 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gatehouse-auth/gatehouse/app"
 )
@@ -51,7 +55,30 @@ type Config struct {
 	// callers present it as a bearer token. Left empty, the admin API does
 	// not exist: its paths answer 404.
 	AdminAPIKey string
+
+	// Ready reports whether the service can take requests, for GET /readyz:
+	// nil when its database answers a query. It gets a context that ends
+	// within a few seconds. Nil means ready whenever not Draining.
+	Ready func(ctx context.Context) error
+	// Draining is closed when the process begins to shut down. From then
+	// on GET /readyz answers 503, so that load balancers stop sending
+	// requests here, while the server goes on answering those it gets. Nil
+	// means never.
+	Draining <-chan struct{}
+	// Metrics is the registry GET /metrics serves; New adds the HTTP
+	// metrics to it. Nil means a registry of New's own, with those alone.
+	Metrics *prometheus.Registry
+	// RequestTimeout bounds how long a request may wait for the database
+	// or a password hash, after which it answers 503 unavailable: a
+	// request that cannot be answered soon is better refused than left
+	// hanging. Zero means DefaultRequestTimeout.
+	RequestTimeout time.Duration
 }
+
+// DefaultRequestTimeout is Config.RequestTimeout's default: long enough
+// for a login queued behind a burst of others, far shorter than a client's
+// patience.
+const DefaultRequestTimeout = 10 * time.Second
 
 // maxBodyBytes is the largest request body the API reads.
 const maxBodyBytes = 64 << 10
@@ -72,20 +99,35 @@ type server struct {
 	// a presented key against it takes the same time whatever their lengths.
 	adminKey [sha256.Size]byte
 	admin    bool // whether the admin API is enabled
+
+	ready    func(context.Context) error // nil: always ready
+	draining <-chan struct{}             // nil: never
+	gatherer prometheus.Gatherer
+	metrics  *httpMetrics
+	timeout  time.Duration
 }
 
 // New returns the handler of the whole API. It panics when cfg lacks the
-// Service or the KeySet, or when PublicURL is set but not an absolute
-// http(s) URL, which are wiring mistakes rather than conditions to handle at
-// run time.
+// Service or the KeySet, when PublicURL is set but not an absolute http(s)
+// URL, or when Metrics has the HTTP metrics already, which are wiring
+// mistakes rather than conditions to handle at run time.
 func New(cfg Config) http.Handler {
 	if cfg.Service == nil || cfg.KeySet == nil {
 		panic("httpapi: Config.Service and Config.KeySet are required")
 	}
-	s := &server{svc: cfg.Service, keys: cfg.KeySet, log: cfg.Logger, proxies: cfg.TrustedProxies}
+	s := &server{svc: cfg.Service, keys: cfg.KeySet, log: cfg.Logger, proxies: cfg.TrustedProxies,
+		ready: cfg.Ready, draining: cfg.Draining, timeout: cfg.RequestTimeout}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	if s.timeout <= 0 {
+		s.timeout = DefaultRequestTimeout
+	}
+	reg := cfg.Metrics
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	s.gatherer, s.metrics = reg, newHTTPMetrics(reg)
 	if cfg.PublicURL != "" {
 		u, err := url.Parse(cfg.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -102,7 +144,7 @@ func New(cfg Config) http.Handler {
 	// Errors are rendered by observe inside the chain; this handler only
 	// catches what might escape it, and still answers with a problem.
 	e.HTTPErrorHandler = func(err error, c echo.Context) { writeError(c, problemFor(err)) }
-	e.Use(s.identify, securityHeaders, s.observe, recoverPanics, refuseQueryTokens)
+	e.Use(s.identify, securityHeaders, s.observe, recoverPanics, refuseQueryTokens, s.deadline)
 	s.routes(e)
 	return e
 }

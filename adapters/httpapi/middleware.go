@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -80,13 +81,17 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// observe renders a handler's error as a problem (as HTML on a page) and
-// writes the request's one log line. Only the route template is logged, never the raw URL, the
-// headers or the body, so no token or password reaches the log. A 5xx line
-// carries the cause, which the response never does.
+// observe renders a handler's error as a problem (as HTML on a page),
+// writes the request's one log line and records its metrics. Only the route
+// template is logged, never the raw URL, the headers or the body, so no
+// token or password reaches the log. A 5xx line carries the cause, which
+// the response never does. The probes and the metrics, which machines ask
+// for every few seconds, are logged at DEBUG unless they fail.
 func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
+		s.metrics.inFlight.Inc()
+		defer s.metrics.inFlight.Dec()
 		err := next(c)
 		var p problem
 		if err != nil {
@@ -100,19 +105,24 @@ func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			route = "" // no route matched: whatever node c.Path names is not the route
 		}
 		status := c.Response().Status
+		latency := time.Since(start)
+		s.metrics.observe(route, req.Method, status, p.code, latency)
 		attrs := []slog.Attr{
 			slog.String("method", req.Method),
 			slog.String("route", route),
 			slog.Int("status", status),
-			slog.Duration("latency", time.Since(start)),
+			slog.Duration("latency", latency),
 			slog.String("request_id", requestID(c)),
 			slog.String("client_ip", clientIPOf(c)),
 		}
 		level := slog.LevelInfo
+		if quietRoutes[route] && status < http.StatusInternalServerError {
+			level = slog.LevelDebug
+		}
 		if err != nil {
 			attrs = append(attrs, slog.String("code", p.code))
 		}
-		if status >= http.StatusInternalServerError {
+		if status >= http.StatusInternalServerError && !errors.Is(err, errDraining) { // a drain is no failure
 			level = slog.LevelError
 			if err != nil {
 				attrs = append(attrs, slog.String("error", err.Error()))
@@ -124,6 +134,22 @@ func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		s.log.LogAttrs(req.Context(), level, "request", attrs...)
 		return nil
+	}
+}
+
+// quietRoutes are the routes that machines ask for every few seconds.
+var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// deadline bounds the request's context by the request timeout, so that
+// whatever the request waits for (the database, a password hash slot), it
+// waits no longer; it then fails with the context's error, which answers
+// 503 unavailable.
+func (s *server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), s.timeout)
+		defer cancel()
+		c.SetRequest(c.Request().WithContext(ctx))
+		return next(c)
 	}
 }
 

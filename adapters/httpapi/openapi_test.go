@@ -54,7 +54,7 @@ func TestEveryDocumentedOperationIsServed(t *testing.T) {
 				"%s %s is documented but not served", method, path)
 		}
 	}
-	assert.Equal(t, 22, n, "operations in openapi.json")
+	assert.Equal(t, 25, n, "operations in openapi.json")
 }
 
 // TestDocumentCatchesDrift proves the validation every test runs can fail:
@@ -100,6 +100,10 @@ func TestDocumentCatchesDrift(t *testing.T) {
 		{"page error", "POST", "/reset-password", 403, pageHeaders(csp, "no-referrer"), `<!DOCTYPE html>`},
 		{"admin 401", "GET", "/v1/admin/users/u1", 401, adminChallenge, problem("401", "invalid_token")},
 		{"single-use token 400", "POST", "/v1/auth/verify-email", 400, problemHeaders, problem("400", "invalid_token")},
+		{"unavailable", "POST", "/v1/auth/refresh", 503, limited("1"), problem("503", "unavailable")},
+		{"alive", "GET", "/healthz", 200, jsonHeaders, `{"status":"ok"}`},
+		{"not ready", "GET", "/readyz", 503, http.Header{"Content-Type": {"application/problem+json"}, "Retry-After": {"1"}, "Cache-Control": {"no-store"}}, problem("503", "unavailable")},
+		{"metrics", "GET", "/metrics", 200, http.Header{"Content-Type": {"text/plain; version=0.0.4; charset=utf-8"}, "Cache-Control": {"no-store"}}, "up 1\n"},
 	}
 	for _, tt := range valid {
 		t.Run("accepts "+tt.name, func(t *testing.T) {
@@ -141,6 +145,10 @@ func TestDocumentCatchesDrift(t *testing.T) {
 		{"admin 401 without a challenge", "GET", "/v1/admin/users/u1", 401, problemHeaders, problem("401", "invalid_token")},
 		{"verified user as tokens", "POST", "/v1/auth/verify-email", 200, jsonHeaders, tokens(user)},
 		{"202 where 204 is due", "POST", "/v1/auth/password/reset", 202, http.Header{}, ``},
+		{"503 without Retry-After", "POST", "/v1/auth/refresh", 503, problemHeaders, problem("503", "unavailable")},
+		{"liveness with more to say", "GET", "/healthz", 200, jsonHeaders, `{"status":"ok","database":"up"}`},
+		{"readiness that may be cached", "GET", "/readyz", 200, http.Header{"Content-Type": {"application/json"}}, `{"status":"ready"}`},
+		{"503 from the document itself", "GET", "/openapi.json", 503, limited("1"), problem("503", "unavailable")},
 	}
 	for _, tt := range invalid {
 		t.Run("rejects "+tt.name, func(t *testing.T) {

@@ -279,6 +279,9 @@ func writeErrorPage(c echo.Context, p problem) {
 	case p.code == "rate_limited":
 		view.Title = "Too many attempts"
 		view.Message = "Wait a few minutes, then try again."
+	case p.code == "unavailable":
+		view.Title = "Gatehouse is briefly unavailable"
+		view.Message = "Try again in a moment."
 	case p.status >= http.StatusInternalServerError:
 		view.Title = "Something went wrong"
 		view.Message = "Gatehouse could not handle your request. Try again later; if it keeps happening, quote the reference below."

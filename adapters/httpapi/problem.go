@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -129,6 +130,19 @@ var problems = []struct {
 	{is(errCrossOrigin), problem{status: http.StatusForbidden, code: "cross_origin_request",
 		title: "Cross-origin request", detail: "This form is accepted only from Gatehouse's own pages."}},
 
+	// This instance, or its database, cannot serve the request now; another
+	// instance, or the same one a moment later, may. A request that ran out
+	// of time waiting for the database or a password hash is one of them.
+	{is(errDraining), problem{status: http.StatusServiceUnavailable, code: "unavailable",
+		title: "Shutting down", detail: "This instance is shutting down; send requests to another one.",
+		retryAfter: 1}},
+	{is(errNotReady), problem{status: http.StatusServiceUnavailable, code: "unavailable",
+		title: "Not ready", detail: "This instance cannot serve requests right now; send them to another one.",
+		retryAfter: 1}},
+	{unavailable, problem{status: http.StatusServiceUnavailable, code: "unavailable",
+		title: "Service unavailable", detail: "The service cannot handle the request right now; try again after the number of seconds in the Retry-After header.",
+		retryAfter: 1}},
+
 	{is(domain.ErrNotFound), problem{status: http.StatusNotFound, code: "not_found",
 		title: "Not found", detail: "The requested resource does not exist."}},
 	{is(echo.ErrNotFound), problem{status: http.StatusNotFound, code: "not_found",
@@ -167,6 +181,12 @@ func retryAfterSeconds(d time.Duration) int64 {
 		s++
 	}
 	return max(1, s)
+}
+
+// unavailable matches the errors of a database that cannot be reached and
+// of a request that ran out of time (see deadline).
+func unavailable(err error) bool {
+	return errors.Is(err, domain.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // is matches errors that are target or wrap it.

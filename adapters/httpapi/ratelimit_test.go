@@ -117,3 +117,17 @@ func TestResendVerificationIsRateLimited(t *testing.T) {
 	}
 	requireRateLimited(t, h.call(http.MethodPost, "/v1/auth/verify-email/resend", ada.AccessToken, ""))
 }
+
+func TestPasswordChecksOfASignedInUserAreRateLimited(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ada := h.register("ada@example.com")
+	const wrongChange = `{"current_password":"wrong password here","new_password":"a whole new passphrase"}`
+
+	for range 10 {
+		h.call(http.MethodPost, "/v1/auth/password/change", ada.AccessToken, wrongChange).
+			requireProblem(t, http.StatusUnauthorized, "invalid_credentials")
+	}
+	requireRateLimited(t, h.call(http.MethodPost, "/v1/auth/password/change", ada.AccessToken, wrongChange))
+	requireRateLimited(t, h.call(http.MethodDelete, "/v1/me", ada.AccessToken, `{"password":"`+password+`"}`))
+}

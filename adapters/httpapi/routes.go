@@ -35,4 +35,8 @@ func (s *server) routes(e *echo.Echo) {
 
 	e.GET("/.well-known/jwks.json", s.jwks)
 	e.GET("/openapi.json", s.openAPI)
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metricsHandler())
 }

@@ -17,7 +17,7 @@ import (
 func TestContract(t *testing.T) {
 	contract.Run(t, func(t *testing.T) contract.Subject {
 		s := memstore.New()
-		return contract.Subject{Stores: s.Stores(), Transactor: s, Keys: s.Keys(), RateLimits: s.RateLimits()}
+		return contract.Subject{Stores: s.Stores(), Transactor: s, Keys: s.Keys(), RateLimits: s.RateLimits(), Locker: s.Locker()}
 	})
 }
 

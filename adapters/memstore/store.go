@@ -14,9 +14,10 @@
 // error instead of deadlocking; with any other context such a call waits
 // until that context is done.
 //
-// Signing keys (Store.Keys) and rate limits (Store.RateLimits) belong to no
-// unit of work. Each has a lock of its own, so they may be used anywhere,
-// inside fn too, and never wait for a unit of work.
+// Signing keys (Store.Keys), rate limits (Store.RateLimits) and named locks
+// (Store.Locker) belong to no unit of work. Each has a lock of its own, so
+// they may be used anywhere, inside fn too, and never wait for a unit of
+// work.
 package memstore
 
 import (
@@ -64,11 +65,12 @@ type Store struct {
 	data       *data
 	keys       *keyStore       // outside units of work, under its own lock
 	rateLimits *rateLimitStore // likewise
+	locks      *locker         // likewise
 }
 
 // New returns an empty Store.
 func New() *Store {
-	return &Store{sem: make(chan struct{}, 1), data: newData(), keys: newKeyStore(), rateLimits: newRateLimitStore()}
+	return &Store{sem: make(chan struct{}, 1), data: newData(), keys: newKeyStore(), rateLimits: newRateLimitStore(), locks: newLocker()}
 }
 
 // Stores returns the stores outside any unit of work. Each of their methods
@@ -87,6 +89,12 @@ func (s *Store) Keys() domain.KeyStore {
 // its own; it is not part of any unit of work.
 func (s *Store) RateLimits() domain.RateLimitStore {
 	return s.rateLimits
+}
+
+// Locker returns the store's named locks. A Store lives in one process, so
+// its locks exclude the holders within it; they belong to no unit of work.
+func (s *Store) Locker() domain.Locker {
+	return s.locks
 }
 
 // InTx runs fn as one unit of work on a private copy of the data, which

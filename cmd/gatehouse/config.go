@@ -29,6 +29,14 @@ type config struct {
 	MailFrom        string
 	AdminAPIKey     string // empty: the admin API answers 404
 	RateLimitsOff   bool
+	PruneInterval   time.Duration // 0: this replica never prunes
+	// ShutdownDelay is how long serve goes on serving, not ready, after it
+	// is told to stop, so that load balancers take it out of rotation
+	// before it stops accepting connections.
+	ShutdownDelay time.Duration
+	// ShutdownGrace bounds the drain that follows: requests in flight,
+	// background work and queued mail.
+	ShutdownGrace time.Duration
 }
 
 // minAdminKeyLength is the shortest GATEHOUSE_ADMIN_API_KEY accepted, so a
@@ -99,6 +107,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if err == nil && c.RefreshTokenTTL <= c.AccessTokenTTL {
 		bad("GATEHOUSE_REFRESH_TOKEN_TTL", "must be longer than GATEHOUSE_ACCESS_TOKEN_TTL")
 	}
+	if c.ShutdownDelay, err = nonNegativeDuration(get("GATEHOUSE_SHUTDOWN_DELAY", "2s")); err != nil {
+		bad("GATEHOUSE_SHUTDOWN_DELAY", "%v", err)
+	}
+	if c.ShutdownGrace, err = positiveDuration(get("GATEHOUSE_SHUTDOWN_GRACE", "10s")); err != nil {
+		bad("GATEHOUSE_SHUTDOWN_GRACE", "%v", err)
+	}
 
 	level := get("GATEHOUSE_LOG_LEVEL", "info")
 	var ok bool
@@ -126,6 +140,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	default:
 		bad("GATEHOUSE_RATE_LIMITS", "%q is neither on nor off", v)
 	}
+	if v := get("GATEHOUSE_PRUNE_INTERVAL", "10m"); v != "off" {
+		var err error
+		if c.PruneInterval, err = positiveDuration(v); err != nil {
+			bad("GATEHOUSE_PRUNE_INTERVAL", "%v, or off", err)
+		}
+	}
 
 	for _, field := range strings.FieldsFunc(getenv("GATEHOUSE_TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
 		prefix, err := parsePrefix(field)
@@ -146,6 +166,18 @@ func positiveDuration(s string) (time.Duration, error) {
 	}
 	if d <= 0 {
 		return 0, fmt.Errorf("%q must be positive", s)
+	}
+	return d, nil
+}
+
+// nonNegativeDuration parses a Go duration that must not be below zero.
+func nonNegativeDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a Go duration such as 0s, 2s or 500ms", s)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%q must not be negative", s)
 	}
 	return d, nil
 }

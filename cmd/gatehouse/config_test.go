@@ -28,6 +28,9 @@ func TestConfigDefaultsNeedNoConfiguration(t *testing.T) {
 	assert.Equal(t, "Gatehouse <no-reply@localhost>", c.MailFrom)
 	assert.Empty(t, c.AdminAPIKey, "the admin API is off")
 	assert.False(t, c.RateLimitsOff)
+	assert.Equal(t, 10*time.Minute, c.PruneInterval)
+	assert.Equal(t, 2*time.Second, c.ShutdownDelay)
+	assert.Equal(t, 10*time.Second, c.ShutdownGrace)
 }
 
 func TestConfigReadsEveryVariable(t *testing.T) {
@@ -44,6 +47,9 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"GATEHOUSE_MAIL_FROM":         "Example Auth <auth@example.com>",
 		"GATEHOUSE_ADMIN_API_KEY":     "admin-key-admin-key-admin-key-admin-key",
 		"GATEHOUSE_RATE_LIMITS":       "off",
+		"GATEHOUSE_PRUNE_INTERVAL":    "off",
+		"GATEHOUSE_SHUTDOWN_DELAY":    "0s",
+		"GATEHOUSE_SHUTDOWN_GRACE":    "45s",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, "https://auth.example.com", c.PublicURL, "the trailing slash goes")
@@ -59,6 +65,9 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 	assert.Equal(t, "Example Auth <auth@example.com>", c.MailFrom)
 	assert.Equal(t, "admin-key-admin-key-admin-key-admin-key", c.AdminAPIKey)
 	assert.True(t, c.RateLimitsOff)
+	assert.Zero(t, c.PruneInterval, "off: this replica never prunes")
+	assert.Zero(t, c.ShutdownDelay, "no delay is a valid choice")
+	assert.Equal(t, 45*time.Second, c.ShutdownGrace)
 }
 
 func TestConfigErrorsNameTheVariable(t *testing.T) {
@@ -82,6 +91,11 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"bad mail from":           {map[string]string{"GATEHOUSE_MAIL_FROM": "not an address"}, "GATEHOUSE_MAIL_FROM"},
 		"short admin key":         {map[string]string{"GATEHOUSE_ADMIN_API_KEY": "admin"}, "GATEHOUSE_ADMIN_API_KEY: must be at least 32"},
 		"bad rate limits":         {map[string]string{"GATEHOUSE_RATE_LIMITS": "maybe"}, "GATEHOUSE_RATE_LIMITS"},
+		"bad prune interval":      {map[string]string{"GATEHOUSE_PRUNE_INTERVAL": "hourly"}, "GATEHOUSE_PRUNE_INTERVAL"},
+		"bad shutdown delay":      {map[string]string{"GATEHOUSE_SHUTDOWN_DELAY": "2"}, "GATEHOUSE_SHUTDOWN_DELAY"},
+		"negative shutdown delay": {map[string]string{"GATEHOUSE_SHUTDOWN_DELAY": "-1s"}, "GATEHOUSE_SHUTDOWN_DELAY: \"-1s\" must not be negative"},
+		"bad shutdown grace":      {map[string]string{"GATEHOUSE_SHUTDOWN_GRACE": "soon"}, "GATEHOUSE_SHUTDOWN_GRACE"},
+		"zero shutdown grace":     {map[string]string{"GATEHOUSE_SHUTDOWN_GRACE": "0s"}, "GATEHOUSE_SHUTDOWN_GRACE: \"0s\" must be positive"},
 	} {
 		_, err := loadConfig(env(tc.vars))
 		require.ErrorContains(t, err, tc.want, name)

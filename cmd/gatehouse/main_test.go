@@ -36,16 +36,32 @@ func (b *syncBuffer) String() string {
 }
 
 // startServe runs `gatehouse serve` in-process with vars and returns the
-// address it listens on, its log so far and a function that stops it and
-// returns run's error.
+// address it listens on, its log so far and a function that stops it (as
+// SIGTERM does) and returns run's error. Unless vars say otherwise, it
+// stops without a shutdown delay.
 func startServe(t *testing.T, vars map[string]string) (addr string, log *syncBuffer, stop func() error) {
 	t.Helper()
+	return startServeWith(t, vars, nil)
+}
+
+// startServeWith is startServe with hooks into serve; nil runs serve
+// through run, as main does.
+func startServeWith(t *testing.T, vars map[string]string, hooks *serveHooks) (addr string, log *syncBuffer, stop func() error) {
+	t.Helper()
 	vars["GATEHOUSE_HTTP_ADDR"] = "127.0.0.1:0"
+	if _, ok := vars["GATEHOUSE_SHUTDOWN_DELAY"]; !ok {
+		vars["GATEHOUSE_SHUTDOWN_DELAY"] = "0s"
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, []string{"serve"}, env(vars), pw)
+		var err error
+		if hooks == nil {
+			err = run(ctx, []string{"serve"}, env(vars), pw)
+		} else {
+			err = serveWith(ctx, env(vars), pw, *hooks)
+		}
 		_ = pw.Close()
 		done <- err
 	}()

@@ -12,14 +12,35 @@ import (
 	"github.com/gatehouse-auth/gatehouse/adapters/httpapi"
 	"github.com/gatehouse-auth/gatehouse/adapters/password"
 	"github.com/gatehouse-auth/gatehouse/app"
+	"github.com/gatehouse-auth/gatehouse/domain"
 )
 
-// shutdownGrace bounds how long in-flight requests may take to finish once
-// the process is asked to stop.
-const shutdownGrace = 10 * time.Second
+// serveHooks are the two places where this package's tests reach into
+// serve, to hold it in states they must observe; serve itself runs with
+// none.
+type serveHooks struct {
+	// hasher, when set, wraps the password hasher: a test holds a login in
+	// flight with it.
+	hasher func(domain.PasswordHasher) domain.PasswordHasher
+	// delay, when set, replaces the timer of the shutdown delay: a test
+	// ends the delay once it has seen the draining server.
+	delay func(time.Duration) <-chan time.Time
+}
 
-// serve runs the HTTP service until ctx ends, then drains it.
+// serve runs the HTTP service until ctx ends, then shuts it down (see
+// serveWith).
 func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	return serveWith(ctx, getenv, stdout, serveHooks{})
+}
+
+// serveWith runs the HTTP service until ctx ends. Then, in this order, it
+// answers readiness probes with 503 while serving on for the shutdown delay
+// (GATEHOUSE_SHUTDOWN_DELAY), so that load balancers stop sending requests
+// before the listener closes; stops accepting connections and waits for
+// the requests in flight; waits for the work they left running in the
+// background; delivers the mail that work queued; and closes the database.
+// The grace (GATEHOUSE_SHUTDOWN_GRACE) bounds everything after the delay.
+func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer, hooks serveHooks) error {
 	c, err := loadConfig(getenv)
 	if err != nil {
 		return err
@@ -30,26 +51,32 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return err
 	}
 	defer db.Close()
+	metrics := newRegistry(db.SQL())
 
 	clock := systemClock{}
 	issuer, err := newIssuer(ctx, c, db, clock, log)
 	if err != nil {
 		return err
 	}
-	mailer, closeMailer, err := newMailer(c, clock, log)
+	mailer, closeMailer, err := newMailer(c, clock, log, metrics)
 	if err != nil {
 		return err
 	}
 	if c.RateLimitsOff {
 		log.Warn("GATEHOUSE_RATE_LIMITS=off: every rate limit is disabled; use this only for benchmarks and load tests")
 	}
+	hasher := meterHasher(metrics, password.NewHasher(password.Config{}))
+	if hooks.hasher != nil {
+		hasher = hooks.hasher(hasher)
+	}
 	svc, err := app.New(ctx, app.Deps{
 		Stores:       db.Stores(),
 		Transactor:   db,
-		Hasher:       password.NewHasher(password.Config{}),
+		Hasher:       hasher,
 		AccessTokens: issuer,
 		Mailer:       mailer,
 		RateLimits:   db.RateLimits(),
+		Locker:       db.Locker(),
 		Clock:        clock,
 		Logger:       log,
 	}, app.Config{
@@ -59,15 +86,25 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
+	if c.PruneInterval > 0 {
+		pruneCtx, stopPruning := context.WithCancel(ctx)
+		pruned := make(chan struct{})
+		go func() { defer close(pruned); pruneEvery(pruneCtx, svc, c.PruneInterval) }()
+		// Deferred after db.Close, so it runs before it: a run in progress
+		// stops between batches and releases its lock while the DB is open.
+		defer func() { stopPruning(); <-pruned }()
+	}
 
 	ln, err := net.Listen("tcp", c.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("GATEHOUSE_HTTP_ADDR: %w", err)
 	}
+	draining := make(chan struct{})
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Service: svc, KeySet: issuer, Logger: log, TrustedProxies: c.TrustedProxies,
 			PublicURL: c.PublicURL, AdminAPIKey: c.AdminAPIKey,
+			Ready: db.Ping, Draining: draining, Metrics: metrics,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -83,12 +120,28 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "grace", shutdownGrace.String())
-	drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+
+	close(draining) // readiness answers 503 from now on
+	log.Info("shutting down", "delay", c.ShutdownDelay.String(), "grace", c.ShutdownGrace.String())
+	after := time.After
+	if hooks.delay != nil {
+		after = hooks.delay
+	}
+	select {
+	case <-after(c.ShutdownDelay):
+	case err := <-served:
+		return err
+	}
+
+	drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.ShutdownGrace)
 	defer cancel()
 	// In-flight requests first, then the work they left running, then the
-	// mail that work queued.
+	// mail that work queued; the database closes last (deferred above).
 	err = srv.Shutdown(drain)
+	if err != nil {
+		_ = srv.Close() // cut the requests that outlived the grace
+		err = fmt.Errorf("requests still in flight when GATEHOUSE_SHUTDOWN_GRACE (%s) ran out: %w", c.ShutdownGrace, err)
+	}
 	svc.Wait()
 	if mailErr := closeMailer(drain); err == nil {
 		err = mailErr
@@ -99,5 +152,6 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	log.Info("stopped")
 	return nil
 }

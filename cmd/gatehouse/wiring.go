@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gatehouse-auth/gatehouse/adapters/accesstoken"
 	"github.com/gatehouse-auth/gatehouse/adapters/entstore"
 	"github.com/gatehouse-auth/gatehouse/adapters/mail"
@@ -109,8 +111,9 @@ func signingSecret(c config, log *slog.Logger) (string, error) {
 
 // newMailer returns the mailer for account emails and a function that
 // drains it on shutdown: SMTP behind a retrying queue when GATEHOUSE_SMTP_URL
-// is set, else the log, which development setups read links from.
-func newMailer(c config, clock domain.Clock, log *slog.Logger) (domain.Mailer, func(context.Context) error, error) {
+// is set, whose metrics it registers on reg, else the log, which
+// development setups read links from.
+func newMailer(c config, clock domain.Clock, log *slog.Logger, reg prometheus.Registerer) (domain.Mailer, func(context.Context) error, error) {
 	if c.SMTP == nil {
 		log.Warn("GATEHOUSE_SMTP_URL is not set: account emails, with their links, are written to this log")
 		return mail.NewLogMailer(log), func(context.Context) error { return nil }, nil
@@ -121,5 +124,6 @@ func newMailer(c config, clock domain.Clock, log *slog.Logger) (domain.Mailer, f
 	}
 	log.Info("sending account emails over SMTP", "smtp", *c.SMTP)
 	queue := mail.NewQueue(sender, mail.QueueConfig{Logger: log})
+	meterMailQueue(reg, queue)
 	return queue, queue.Close, nil
 }

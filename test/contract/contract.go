@@ -17,6 +17,7 @@ type Subject struct {
 	Transactor domain.Transactor     // runs units of work over the same data
 	Keys       domain.KeyStore       // the signing keys, which belong to no unit of work
 	RateLimits domain.RateLimitStore // the rate-limit counters, which belong to no unit of work
+	Locker     domain.Locker         // the named locks, which belong to no unit of work
 }
 
 // NewSubject returns a fresh, empty Subject for t. It registers its own
@@ -32,4 +33,5 @@ func Run(t *testing.T, newSubject NewSubject) {
 	t.Run("Transactor", func(t *testing.T) { RunTransactor(t, newSubject) })
 	t.Run("KeyStore", func(t *testing.T) { RunKeyStore(t, newSubject) })
 	t.Run("RateLimitStore", func(t *testing.T) { RunRateLimitStore(t, newSubject) })
+	t.Run("Locker", func(t *testing.T) { RunLocker(t, newSubject) })
 }

@@ -5,6 +5,10 @@
 // each test a fresh database cloned from that template, so tests that use
 // Postgres can run in parallel without seeing each other's rows.
 //
+// A test that stops and starts the database under a running service takes
+// a container of its own instead (NewContainer), so that the tests on the
+// shared one go on undisturbed.
+//
 // The image comes from GATEHOUSE_TEST_POSTGRES_IMAGE (default DefaultImage).
 // Without a Docker Engine the tests that need Postgres skip with a message
 // saying so; GATEHOUSE_REQUIRE_DOCKER=1 turns that skip into a failure, so CI
@@ -99,10 +103,7 @@ func create(t testing.TB, template string) string {
 		t.Fatal("pgtest: Main was not called; add func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }")
 	}
 	if harness.unavailable != "" {
-		if RequireDocker() {
-			t.Fatalf("pgtest: GATEHOUSE_REQUIRE_DOCKER=1 but %s", harness.unavailable)
-		}
-		t.Skipf("pgtest: skipping Postgres test: %s (set GATEHOUSE_REQUIRE_DOCKER=1 to fail instead)", harness.unavailable)
+		skipWithoutDocker(t, harness.unavailable)
 	}
 	if harness.broken != "" {
 		t.Fatalf("pgtest: %s", harness.broken)
@@ -124,16 +125,48 @@ func create(t testing.TB, template string) string {
 	return databaseURL(name)
 }
 
+// skipWithoutDocker skips t, or fails it under GATEHOUSE_REQUIRE_DOCKER=1,
+// because no Docker Engine can be used, for reason.
+func skipWithoutDocker(t testing.TB, reason string) {
+	t.Helper()
+	if RequireDocker() {
+		t.Fatalf("pgtest: GATEHOUSE_REQUIRE_DOCKER=1 but %s", reason)
+	}
+	t.Skipf("pgtest: skipping Postgres test: %s (set GATEHOUSE_REQUIRE_DOCKER=1 to fail instead)", reason)
+}
+
 func start(ctx context.Context) error {
 	if reason := dockerUnavailable(ctx); reason != "" {
 		harness.unavailable = reason
 		return nil
 	}
+	ctr, base, err := run(ctx)
+	if ctr != nil {
+		harness.container = ctr
+	}
+	if err != nil {
+		return err
+	}
+	harness.base = base
+	if harness.admin, err = sql.Open("pgx", databaseURL("postgres")); err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	if _, err := harness.admin.ExecContext(ctx, "CREATE DATABASE "+templateDB); err != nil {
+		return fmt.Errorf("create template database: %w", err)
+	}
+	return migrateTemplate(ctx)
+}
+
+// run starts a Postgres container from the configured image with opts
+// added, waits until it accepts connections, and returns it with its URL
+// (without a database name). It returns the container, if one was made,
+// even with an error, so that the caller terminates it.
+func run(ctx context.Context, opts ...testcontainers.ContainerCustomizer) (*postgres.PostgresContainer, *url.URL, error) {
 	image := os.Getenv("GATEHOUSE_TEST_POSTGRES_IMAGE")
 	if image == "" {
 		image = DefaultImage
 	}
-	ctr, err := postgres.Run(ctx, image,
+	ctr, err := postgres.Run(ctx, image, append([]testcontainers.ContainerCustomizer{
 		postgres.WithDatabase("postgres"),
 		postgres.WithUsername("gatehouse"),
 		postgres.WithPassword("gatehouse"),
@@ -143,27 +176,20 @@ func start(ctx context.Context) error {
 			"-c", "full_page_writes=off", "-c", "max_connections=500"),
 		testcontainers.WithLabels(map[string]string{Label: "true"}),
 		postgres.BasicWaitStrategies(),
-	)
-	if ctr != nil {
-		harness.container = ctr
-	}
+	}, opts...)...)
 	if err != nil {
-		return fmt.Errorf("start Postgres from image %q: %w%s", image, err, ryukHint())
+		return ctr, nil, fmt.Errorf("start Postgres from image %q: %w%s", image, err, ryukHint())
 	}
 	raw, err := ctr.ConnectionString(ctx, "sslmode=disable")
 	if err != nil {
-		return fmt.Errorf("connection string: %w", err)
+		return ctr, nil, fmt.Errorf("connection string: %w", err)
 	}
-	if harness.base, err = url.Parse(raw); err != nil {
-		return fmt.Errorf("parse connection string: %w", err)
+	base, err := url.Parse(raw)
+	if err != nil {
+		return ctr, nil, fmt.Errorf("parse connection string: %w", err)
 	}
-	if harness.admin, err = sql.Open("pgx", databaseURL("postgres")); err != nil {
-		return fmt.Errorf("connect: %w", err)
-	}
-	if _, err := harness.admin.ExecContext(ctx, "CREATE DATABASE "+templateDB); err != nil {
-		return fmt.Errorf("create template database: %w", err)
-	}
-	return migrateTemplate(ctx)
+	base.Path = ""
+	return ctr, base, nil
 }
 
 // migrateTemplate applies the real migration files to the template and then
@@ -221,7 +247,12 @@ func ryukHint() string {
 }
 
 func databaseURL(name string) string {
-	u := *harness.base
+	return urlOf(harness.base, name)
+}
+
+// urlOf returns the URL of the database name on the server at base.
+func urlOf(base *url.URL, name string) string {
+	u := *base
 	u.Path = "/" + name
 	return u.String()
 }

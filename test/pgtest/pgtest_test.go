@@ -49,3 +49,20 @@ func TestEmptyDatabaseHasNoTables(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, n)
 }
+
+func TestContainerKeepsItsURLAcrossStopAndStart(t *testing.T) {
+	c := pgtest.NewContainer(t)
+	db := open(t, c.URL())
+	ctx := context.Background()
+	_, err := db.ExecContext(ctx, `INSERT INTO users (id, email, created_at, updated_at)
+		VALUES ('0190d6a4-8e2b-7c3d-9f00-000000000002', 'outage@example.com', now(), now())`)
+	require.NoError(t, err, "the container's database is migrated")
+
+	c.Stop()
+	require.Error(t, db.PingContext(ctx), "a stopped container refuses connections")
+
+	c.Start()
+	var n int
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n), "the same URL reaches it again")
+	assert.Equal(t, 1, n, "the data survived the restart")
+}
