@@ -20,7 +20,7 @@ COMMIT      ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 BUILD_DATE  ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS     := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(BUILD_DATE)
 
-.PHONY: all run build test lint generate test-image browser clean-test-containers
+.PHONY: all run build test lint generate test-image image browser clean-test-containers
 
 all: lint build test
 
@@ -56,6 +56,48 @@ browser:
 test-image:
 	@test/pgtest/image/ensure.sh
 
+# The container image, FROM scratch, built without pulling anything: the
+# Dockerfile only copies what this target stages into a temporary build
+# context (the Dockerfile's header says why). test/container builds the image
+# through this target too, under an IMAGE_REPO of its own. The labels and the
+# version tag repeat what LDFLAGS stamped into the binary (LDFLAGS was
+# expanded once; VERSION and BUILD_DATE would be evaluated again). An image
+# that a rebuild leaves without any tag is removed.
+stamped      = $(patsubst main.$(1)=%,%,$(filter main.$(1)=%,$(LDFLAGS)))
+IMAGE_REPO  ?= gatehouse
+IMAGE_TAGS  ?= dev $(subst /,-,$(subst +,-,$(call stamped,version)))
+IMAGE_UID   := 65532
+CA_BUNDLE   ?= /etc/ssl/certs/ca-certificates.crt
+
+## image: the container image gatehouse:dev (and gatehouse:VERSION) from bin/gatehouse, offline
+image: build
+	@set -eu; \
+	if [ "$$($(GO) env GOOS)" != linux ]; then \
+		echo "image: bin/gatehouse must be a Linux binary; run make image GOOS=linux" >&2; exit 1; \
+	fi; \
+	[ -r "$(CA_BUNDLE)" ] || { echo "image: no CA bundle at $(CA_BUNDLE); set CA_BUNDLE" >&2; exit 1; }; \
+	ctx="$$(mktemp -d "$${TMPDIR:-/tmp}/gatehouse-image.XXXXXX")"; \
+	trap 'rm -rf "$$ctx"' EXIT; \
+	mkdir -p "$$ctx/rootfs/etc/ssl/certs" "$$ctx/rootfs/tmp" "$$ctx/data"; \
+	chmod 1777 "$$ctx/rootfs/tmp"; \
+	cp bin/gatehouse "$$ctx/rootfs/gatehouse"; \
+	cp "$(CA_BUNDLE)" "$$ctx/rootfs/etc/ssl/certs/ca-certificates.crt"; \
+	printf 'root:x:0:0:root:/root:/sbin/nologin\ngatehouse:x:%s:%s:gatehouse:/data:/sbin/nologin\n' \
+		$(IMAGE_UID) $(IMAGE_UID) >"$$ctx/rootfs/etc/passwd"; \
+	printf 'root:x:0:\ngatehouse:x:%s:\n' $(IMAGE_UID) >"$$ctx/rootfs/etc/group"; \
+	chmod 0644 "$$ctx/rootfs/etc/passwd" "$$ctx/rootfs/etc/group"; \
+	old="$$(docker image ls --quiet --no-trunc '$(IMAGE_REPO)' | sort -u)"; \
+	docker build --file Dockerfile \
+		--build-arg UID=$(IMAGE_UID) --build-arg VERSION='$(call stamped,version)' \
+		--build-arg COMMIT='$(call stamped,commit)' --build-arg BUILD_DATE='$(call stamped,date)' \
+		$(foreach tag,$(IMAGE_TAGS),--tag '$(IMAGE_REPO):$(tag)') "$$ctx"; \
+	for id in $$old; do \
+		if [ "$$(docker image inspect --format '{{len .RepoTags}}' "$$id" 2>/dev/null)" = 0 ]; then \
+			docker image rm "$$id" >/dev/null 2>&1 || true; \
+		fi; \
+	done; \
+	echo "image: built $(foreach tag,$(IMAGE_TAGS),$(IMAGE_REPO):$(tag))"
+
 ## lint: gofmt and go vet
 lint:
 	@unformatted="$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go'))"; \
@@ -70,7 +112,12 @@ generate:
 		$(GO) run ./ent/migrategen -name "$(or $(NAME),change)"
 	$(GO) mod tidy
 
-# Containers a killed test binary left behind (they carry the harness's label).
+# Containers a killed test binary left behind. Their label holds the PID of
+# the test binary that started them; containers of a test still running
+# beside this one (another make test, an editor's test run) are left alone.
 clean-test-containers:
-	@ids="$$(docker ps -aq --filter label=$(PGTEST_LABEL) 2>/dev/null)"; \
-	if [ -n "$$ids" ]; then docker rm -f $$ids >/dev/null; fi
+	@for id in $$(docker ps -aq --filter label=$(PGTEST_LABEL) 2>/dev/null); do \
+		pid="$$(docker inspect -f '{{index .Config.Labels "$(PGTEST_LABEL)"}}' "$$id" 2>/dev/null)"; \
+		case "$$pid" in ''|*[!0-9]*) ;; *) kill -0 "$$pid" 2>/dev/null && continue ;; esac; \
+		docker rm -f "$$id" >/dev/null; \
+	done
