@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -39,9 +40,16 @@ import (
 // building one from Debian's packages when none can be pulled.
 const DefaultImage = "postgres:17-alpine"
 
-// Label marks every container this harness starts, so that containers left
-// behind by a killed test binary can be found and removed (make test does).
+// Label marks every container the test harnesses start; its value is the
+// process ID of the test binary (see Labels), so that containers left behind
+// by a killed test binary can be found and removed without touching those of
+// a test still running beside it (make test does).
 const Label = "io.gatehouse.test"
+
+// Labels returns the labels for a container this test binary starts.
+func Labels() map[string]string {
+	return map[string]string{Label: strconv.Itoa(os.Getpid())}
+}
 
 const templateDB = "gatehouse_template"
 
@@ -174,7 +182,7 @@ func run(ctx context.Context, opts ...testcontainers.ContainerCustomizer) (*post
 		// each hold a pool of connections.
 		testcontainers.WithCmd("postgres", "-c", "fsync=off", "-c", "synchronous_commit=off",
 			"-c", "full_page_writes=off", "-c", "max_connections=500"),
-		testcontainers.WithLabels(map[string]string{Label: "true"}),
+		testcontainers.WithLabels(Labels()),
 		postgres.BasicWaitStrategies(),
 	}, opts...)...)
 	if err != nil {
