@@ -1,10 +1,13 @@
 package e2e_test
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -25,6 +28,12 @@ var build struct {
 }
 
 func TestMain(m *testing.M) {
+	// Scenarios mostly wait on their servers, not on this process's CPU:
+	// run more of them at once than the default of GOMAXPROCS. An explicit
+	// -parallel flag still wins, since the flags are parsed after this.
+	if f := flag.Lookup("test.parallel"); f != nil && f.Value.String() == strconv.Itoa(runtime.GOMAXPROCS(0)) {
+		_ = f.Value.Set("8")
+	}
 	dir, err := os.MkdirTemp("", "gatehouse-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)

@@ -117,6 +117,8 @@ func launch(t *testing.T, env map[string]string) (*server, <-chan string) {
 		// what they test.
 		"GATEHOUSE_RATE_LIMITS": "off",
 		"GATEHOUSE_HTTP_ADDR":   "127.0.0.1:0",
+		// No load balancer needs time to notice a test server draining.
+		"GATEHOUSE_SHUTDOWN_DELAY": "0s",
 	}, env)
 
 	s := &server{
