@@ -20,7 +20,7 @@ COMMIT      ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 BUILD_DATE  ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS     := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(BUILD_DATE)
 
-.PHONY: all run build test lint generate test-image image browser clean-test-containers
+.PHONY: all run build test lint generate test-image image browser clean-test-containers bench soak
 
 all: lint build test
 
@@ -97,6 +97,14 @@ image: build
 		fi; \
 	done; \
 	echo "image: built $(foreach tag,$(IMAGE_TAGS),$(IMAGE_REPO):$(tag))"
+
+## bench: load benchmarks on Postgres against their ceilings; writes docs/BENCHMARKS.md (about 7 min; BENCH_DURATION=20s per run, see test/load/bench.sh)
+bench: build
+	@GO='$(GO)' test/load/bench.sh bench
+
+## soak: the mixed load for 5 minutes at concurrency 64, memory sampled over time; writes docs/SOAK.md
+soak: build
+	@GO='$(GO)' test/load/bench.sh soak
 
 ## lint: gofmt and go vet
 lint:
