@@ -20,7 +20,7 @@ COMMIT      ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 BUILD_DATE  ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS     := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(BUILD_DATE)
 
-.PHONY: all run build test lint generate test-image image browser clean-test-containers bench soak
+.PHONY: all run build test lint generate test-image image browser clean-test-containers bench soak fuzz
 
 all: lint build test
 
@@ -105,6 +105,23 @@ bench: build
 ## soak: the mixed load for 5 minutes at concurrency 64, memory sampled over time; writes docs/SOAK.md
 soak: build
 	@GO='$(GO)' test/load/bench.sh soak
+
+## fuzz: every fuzz target (func Fuzz… in a _test.go file) for FUZZTIME each, one after another
+# Targets are found in the sources rather than listed, so that a new one
+# cannot be forgotten; a failing input is written to the package's
+# testdata/fuzz/<target>/, where plain go test runs it from then on.
+FUZZTIME ?= 10s
+fuzz:
+	@n=0; \
+	for file in $$(git ls-files -co --exclude-standard '*_test.go' | xargs grep -l '^func Fuzz' 2>/dev/null); do \
+		dir="./$$(dirname "$$file")"; \
+		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$file"); do \
+			echo "fuzz: $$name ($$dir) for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$dir" || exit 1; \
+			n=$$((n + 1)); \
+		done; \
+	done; \
+	[ "$$n" -gt 0 ] || { echo "fuzz: no fuzz targets found" >&2; exit 1; }
 
 ## lint: gofmt and go vet
 lint:
