@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,8 +13,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/gatehouse-auth/gatehouse/test/pgtest"
 )
@@ -54,7 +51,7 @@ func run(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
 	built.done = make(chan struct{})
-	if built.unavailable = dockerUnavailable(ctx); built.unavailable != "" {
+	if built.unavailable = pgtest.DockerUnavailable(ctx); built.unavailable != "" {
 		close(built.done)
 		return m.Run()
 	}
@@ -77,13 +74,9 @@ func run(m *testing.M) int {
 // GATEHOUSE_REQUIRE_DOCKER=1.
 func requireDocker(t *testing.T) {
 	t.Helper()
-	if built.unavailable == "" {
-		return
+	if built.unavailable != "" {
+		pgtest.SkipWithoutDocker(t, built.unavailable)
 	}
-	if pgtest.RequireDocker() {
-		t.Fatalf("container: GATEHOUSE_REQUIRE_DOCKER=1 but %s", built.unavailable)
-	}
-	t.Skipf("container: skipping container test: %s (set GATEHOUSE_REQUIRE_DOCKER=1 to fail instead)", built.unavailable)
 }
 
 // image returns the reference of the image under test once it is built. It
@@ -141,33 +134,13 @@ func docker(args ...string) (string, error) {
 	return strings.TrimSpace(stdout.String()), nil
 }
 
-// dockerUnavailable returns why no Docker Engine can be used, or "". It
-// asks the way pgtest does, so that both agree on when to skip.
-func dockerUnavailable(ctx context.Context) (reason string) {
-	defer func() {
-		// testcontainers panics in some set-ups without Docker.
-		if r := recover(); r != nil {
-			reason = fmt.Sprintf("no Docker Engine: %v", r)
-		}
-	}()
-	provider, err := testcontainers.NewDockerProvider()
-	if err != nil {
-		return fmt.Sprintf("no Docker Engine: %v", err)
-	}
-	defer provider.Close()
-	if err := provider.Health(ctx); err != nil {
-		return fmt.Sprintf("no Docker Engine answers: %v", err)
-	}
-	return ""
-}
-
-// withRyukHint explains the usual cause of a start failure on a machine
-// that reaches no container registry.
+// withRyukHint adds pgtest's explanation of the usual cause of a start
+// failure on a machine that reaches no container registry.
 func withRyukHint(err error) error {
-	if err == nil || os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "true" {
-		return err
+	if hint := pgtest.RyukHint(); err != nil && hint != "" {
+		return fmt.Errorf("%w%s", err, hint)
 	}
-	return errors.Join(err, errors.New("if the reaper image cannot be pulled here, set TESTCONTAINERS_RYUK_DISABLED=true, as make test does"))
+	return err
 }
 
 func randomHex(n int) string {

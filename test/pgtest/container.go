@@ -45,8 +45,8 @@ func NewContainer(t testing.TB) *Container {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if reason := dockerUnavailable(ctx); reason != "" {
-		skipWithoutDocker(t, reason)
+	if reason := DockerUnavailable(ctx); reason != "" {
+		SkipWithoutDocker(t, reason)
 	}
 	c := &Container{t: t}
 	var err error

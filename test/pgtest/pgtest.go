@@ -111,7 +111,7 @@ func create(t testing.TB, template string) string {
 		t.Fatal("pgtest: Main was not called; add func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }")
 	}
 	if harness.unavailable != "" {
-		skipWithoutDocker(t, harness.unavailable)
+		SkipWithoutDocker(t, harness.unavailable)
 	}
 	if harness.broken != "" {
 		t.Fatalf("pgtest: %s", harness.broken)
@@ -133,18 +133,18 @@ func create(t testing.TB, template string) string {
 	return databaseURL(name)
 }
 
-// skipWithoutDocker skips t, or fails it under GATEHOUSE_REQUIRE_DOCKER=1,
-// because no Docker Engine can be used, for reason.
-func skipWithoutDocker(t testing.TB, reason string) {
+// SkipWithoutDocker skips t, or fails it under GATEHOUSE_REQUIRE_DOCKER=1,
+// because no Docker Engine can be used, for reason (from DockerUnavailable).
+func SkipWithoutDocker(t testing.TB, reason string) {
 	t.Helper()
 	if RequireDocker() {
-		t.Fatalf("pgtest: GATEHOUSE_REQUIRE_DOCKER=1 but %s", reason)
+		t.Fatalf("GATEHOUSE_REQUIRE_DOCKER=1 but %s", reason)
 	}
-	t.Skipf("pgtest: skipping Postgres test: %s (set GATEHOUSE_REQUIRE_DOCKER=1 to fail instead)", reason)
+	t.Skipf("skipping container test: %s (set GATEHOUSE_REQUIRE_DOCKER=1 to fail instead)", reason)
 }
 
 func start(ctx context.Context) error {
-	if reason := dockerUnavailable(ctx); reason != "" {
+	if reason := DockerUnavailable(ctx); reason != "" {
 		harness.unavailable = reason
 		return nil
 	}
@@ -186,7 +186,7 @@ func run(ctx context.Context, opts ...testcontainers.ContainerCustomizer) (*post
 		postgres.BasicWaitStrategies(),
 	}, opts...)...)
 	if err != nil {
-		return ctr, nil, fmt.Errorf("start Postgres from image %q: %w%s", image, err, ryukHint())
+		return ctr, nil, fmt.Errorf("start Postgres from image %q: %w%s", image, err, RyukHint())
 	}
 	raw, err := ctr.ConnectionString(ctx, "sslmode=disable")
 	if err != nil {
@@ -226,8 +226,9 @@ func stop() {
 	}
 }
 
-// dockerUnavailable returns why no Docker Engine can be used, or "".
-func dockerUnavailable(ctx context.Context) (reason string) {
+// DockerUnavailable returns why no Docker Engine can be used, or "". Every
+// container test asks it, so that all agree on when to skip.
+func DockerUnavailable(ctx context.Context) (reason string) {
 	defer func() {
 		// testcontainers panics in some set-ups without Docker.
 		if r := recover(); r != nil {
@@ -245,9 +246,9 @@ func dockerUnavailable(ctx context.Context) (reason string) {
 	return ""
 }
 
-// ryukHint explains the usual cause of a start failure on a machine that
+// RyukHint explains the usual cause of a start failure on a machine that
 // reaches no container registry.
-func ryukHint() string {
+func RyukHint() string {
 	if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "true" {
 		return ""
 	}
