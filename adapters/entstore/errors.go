@@ -10,6 +10,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/gatehouse-auth/gatehouse/domain"
+	"github.com/gatehouse-auth/gatehouse/ent"
 )
 
 // notFound returns domain.ErrNotFound from op.
@@ -47,4 +48,17 @@ func hasCode(err error, pgCode string, sqliteCodes ...int) bool {
 		return slices.Contains(sqliteCodes, sqliteErr.Code())
 	}
 	return false
+}
+
+// ownedRowError maps an error from op on a table whose rows belong to a user
+// (tokens, and sessions with their rotated-away hashes) to the domain's
+// errors: not found to ErrNotFound, and a foreign-key violation, which on
+// create can only mean the owning user does not exist, to ErrNotFound too.
+func ownedRowError(op string, err error) error {
+	switch {
+	case ent.IsNotFound(err), isForeignKeyViolation(err):
+		return notFound(op)
+	default:
+		return fmt.Errorf("entstore: %s: %w", op, err)
+	}
 }

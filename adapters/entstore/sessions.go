@@ -2,7 +2,6 @@ package entstore
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/domain"
@@ -40,7 +39,7 @@ func (s *sessionStore) Create(ctx context.Context, sess domain.Session) (domain.
 	}
 	row, err := create.Save(ctx)
 	if err != nil {
-		return domain.Session{}, sessionError(op, err)
+		return domain.Session{}, ownedRowError(op, err)
 	}
 	return sessionFromEnt(row), nil
 }
@@ -54,7 +53,7 @@ func (s *sessionStore) ByID(ctx context.Context, id domain.SessionID) (domain.Se
 	}
 	row, err := s.client.Session.Get(ctx, sid)
 	if err != nil {
-		return domain.Session{}, sessionError(op, err)
+		return domain.Session{}, ownedRowError(op, err)
 	}
 	return sessionFromEnt(row), nil
 }
@@ -73,7 +72,7 @@ func (s *sessionStore) ListActive(ctx context.Context, id domain.UserID, now tim
 		Order(ent.Desc(session.FieldLastUsedAt), ent.Desc(session.FieldCreatedAt), ent.Desc(session.FieldID)).
 		All(ctx)
 	if err != nil {
-		return nil, sessionError(op, err)
+		return nil, ownedRowError(op, err)
 	}
 	sessions := make([]domain.Session, 0, len(rows))
 	for _, row := range rows {
@@ -127,7 +126,7 @@ func (s *sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Se
 		return err
 	})
 	if err != nil {
-		return domain.Session{}, sessionError(op, err)
+		return domain.Session{}, ownedRowError(op, err)
 	}
 	if rotated == nil {
 		return domain.Session{}, notFound(op)
@@ -143,7 +142,7 @@ func (s *sessionStore) ByRotatedHash(ctx context.Context, hash string) (domain.S
 		QuerySession().
 		Only(ctx)
 	if err != nil {
-		return domain.Session{}, sessionError(op, err)
+		return domain.Session{}, ownedRowError(op, err)
 	}
 	return sessionFromEnt(row), nil
 }
@@ -155,7 +154,7 @@ func (s *sessionStore) ByTokenHash(ctx context.Context, hash string) (domain.Ses
 		Where(session.TokenHash(hash)).
 		Only(ctx)
 	if err != nil {
-		return domain.Session{}, sessionError(op, err)
+		return domain.Session{}, ownedRowError(op, err)
 	}
 	return sessionFromEnt(row), nil
 }
@@ -174,14 +173,14 @@ func (s *sessionStore) Revoke(ctx context.Context, id domain.SessionID, now time
 		SetRevokedAt(dbTime(now)).
 		Save(ctx)
 	if err != nil {
-		return sessionError(op, err)
+		return ownedRowError(op, err)
 	}
 	if n > 0 {
 		return nil
 	}
 	exists, err := s.client.Session.Query().Where(session.ID(sid)).Exist(ctx)
 	if err != nil {
-		return sessionError(op, err)
+		return ownedRowError(op, err)
 	}
 	if !exists {
 		return notFound(op)
@@ -207,7 +206,7 @@ func (s *sessionStore) RevokeAllForUser(ctx context.Context, id domain.UserID, e
 		SetRevokedAt(dbTime(now)).
 		Save(ctx)
 	if err != nil {
-		return 0, sessionError(op, err)
+		return 0, ownedRowError(op, err)
 	}
 	return n, nil
 }
@@ -228,21 +227,9 @@ func (s *sessionStore) DeleteExpired(ctx context.Context, now time.Time, limit i
 		).
 		Exec(ctx)
 	if err != nil {
-		return 0, sessionError(op, err)
+		return 0, ownedRowError(op, err)
 	}
 	return n, nil
-}
-
-// sessionError maps an error from op on the sessions and rotated_tokens
-// tables to the domain's errors: not found to ErrNotFound and a foreign-key
-// violation, which on create can only be the user's, to ErrNotFound as well.
-func sessionError(op string, err error) error {
-	switch {
-	case ent.IsNotFound(err), isForeignKeyViolation(err):
-		return notFound(op)
-	default:
-		return fmt.Errorf("entstore: %s: %w", op, err)
-	}
 }
 
 // sessionFromEnt converts a sessions row.

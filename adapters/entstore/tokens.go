@@ -36,7 +36,7 @@ func (s *tokenStore) Create(ctx context.Context, t domain.Token) (domain.Token, 
 		SetCreatedAt(dbTime(t.CreatedAt)).
 		Save(ctx)
 	if err != nil {
-		return domain.Token{}, tokenError(op, err)
+		return domain.Token{}, ownedRowError(op, err)
 	}
 	return tokenFromEnt(op, row)
 }
@@ -46,7 +46,7 @@ func (s *tokenStore) Find(ctx context.Context, kind domain.TokenKind, hash strin
 	const op = "find token"
 	row, err := s.find(ctx, kind, hash, dbTime(now))
 	if err != nil {
-		return domain.Token{}, tokenError(op, err)
+		return domain.Token{}, ownedRowError(op, err)
 	}
 	return tokenFromEnt(op, row)
 }
@@ -68,13 +68,13 @@ func (s *tokenStore) Consume(ctx context.Context, kind domain.TokenKind, hash st
 	now = dbTime(now)
 	row, err := s.find(ctx, kind, hash, now)
 	if err != nil {
-		return domain.Token{}, tokenError(op, err)
+		return domain.Token{}, ownedRowError(op, err)
 	}
 	n, err := s.client.Token.Delete().
 		Where(token.ID(row.ID), token.ExpiresAtGT(now)).
 		Exec(ctx)
 	if err != nil {
-		return domain.Token{}, tokenError(op, err)
+		return domain.Token{}, ownedRowError(op, err)
 	}
 	if n != 1 {
 		return domain.Token{}, notFound(op)
@@ -93,7 +93,7 @@ func (s *tokenStore) DeleteByUser(ctx context.Context, id domain.UserID, kind do
 		Where(token.UserID(uid), token.Kind(kind.String())).
 		Exec(ctx)
 	if err != nil {
-		return 0, tokenError(op, err)
+		return 0, ownedRowError(op, err)
 	}
 	return n, nil
 }
@@ -113,21 +113,9 @@ func (s *tokenStore) DeleteExpired(ctx context.Context, now time.Time, limit int
 		).
 		Exec(ctx)
 	if err != nil {
-		return 0, tokenError(op, err)
+		return 0, ownedRowError(op, err)
 	}
 	return n, nil
-}
-
-// tokenError maps an error from op on the tokens table to the domain's
-// errors: not found to ErrNotFound and a foreign-key violation, which can
-// only be the user's, to ErrNotFound as well.
-func tokenError(op string, err error) error {
-	switch {
-	case ent.IsNotFound(err), isForeignKeyViolation(err):
-		return notFound(op)
-	default:
-		return fmt.Errorf("entstore: %s: %w", op, err)
-	}
 }
 
 // tokenFromEnt converts a tokens row read by op. A stored kind that names no
