@@ -37,6 +37,9 @@ type config struct {
 	// ShutdownGrace bounds the drain that follows: requests in flight,
 	// background work and queued mail.
 	ShutdownGrace time.Duration
+	// PprofAddr is the loopback address of the profiling listener
+	// (net/http/pprof); empty: there is none.
+	PprofAddr string
 }
 
 // minAdminKeyLength is the shortest GATEHOUSE_ADMIN_API_KEY accepted, so a
@@ -147,6 +150,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 
+	if c.PprofAddr = get("GATEHOUSE_PPROF_ADDR", ""); c.PprofAddr != "" && !loopbackAddr(c.PprofAddr) {
+		bad("GATEHOUSE_PPROF_ADDR", "%q is not a loopback host:port such as 127.0.0.1:6060: profiles must not be served to the network", c.PprofAddr)
+	}
+
 	for _, field := range strings.FieldsFunc(getenv("GATEHOUSE_TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
 		prefix, err := parsePrefix(field)
 		if err != nil {
@@ -180,6 +187,20 @@ func nonNegativeDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q must not be negative", s)
 	}
 	return d, nil
+}
+
+// loopbackAddr reports whether addr is host:port with a loopback IP or
+// localhost as the host.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // parsePrefix accepts a CIDR or a single address (a one-address prefix).

@@ -31,6 +31,7 @@ func TestConfigDefaultsNeedNoConfiguration(t *testing.T) {
 	assert.Equal(t, 10*time.Minute, c.PruneInterval)
 	assert.Equal(t, 2*time.Second, c.ShutdownDelay)
 	assert.Equal(t, 10*time.Second, c.ShutdownGrace)
+	assert.Empty(t, c.PprofAddr, "no profiling listener unless asked for")
 }
 
 func TestConfigReadsEveryVariable(t *testing.T) {
@@ -50,6 +51,7 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"GATEHOUSE_PRUNE_INTERVAL":    "off",
 		"GATEHOUSE_SHUTDOWN_DELAY":    "0s",
 		"GATEHOUSE_SHUTDOWN_GRACE":    "45s",
+		"GATEHOUSE_PPROF_ADDR":        "[::1]:6060",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, "https://auth.example.com", c.PublicURL, "the trailing slash goes")
@@ -68,6 +70,7 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 	assert.Zero(t, c.PruneInterval, "off: this replica never prunes")
 	assert.Zero(t, c.ShutdownDelay, "no delay is a valid choice")
 	assert.Equal(t, 45*time.Second, c.ShutdownGrace)
+	assert.Equal(t, "[::1]:6060", c.PprofAddr)
 }
 
 func TestConfigErrorsNameTheVariable(t *testing.T) {
@@ -75,27 +78,29 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		vars map[string]string
 		want string
 	}{
-		"unknown database":        {map[string]string{"GATEHOUSE_DATABASE_URL": "mysql://x"}, "GATEHOUSE_DATABASE_URL"},
-		"empty sqlite path":       {map[string]string{"GATEHOUSE_DATABASE_URL": "sqlite://"}, "GATEHOUSE_DATABASE_URL"},
-		"postgres needs a secret": {map[string]string{"GATEHOUSE_DATABASE_URL": "postgres://db/gh"}, "GATEHOUSE_SECRET: required"},
-		"short secret":            {map[string]string{"GATEHOUSE_SECRET": "short"}, "GATEHOUSE_SECRET: must be at least 32"},
-		"bad address":             {map[string]string{"GATEHOUSE_HTTP_ADDR": "8080"}, "GATEHOUSE_HTTP_ADDR"},
-		"relative public":         {map[string]string{"GATEHOUSE_PUBLIC_URL": "auth.example.com"}, "GATEHOUSE_PUBLIC_URL"},
-		"public with query":       {map[string]string{"GATEHOUSE_PUBLIC_URL": "https://a.example.com/?x=1"}, "GATEHOUSE_PUBLIC_URL"},
-		"bad access ttl":          {map[string]string{"GATEHOUSE_ACCESS_TOKEN_TTL": "15"}, "GATEHOUSE_ACCESS_TOKEN_TTL"},
-		"negative ttl":            {map[string]string{"GATEHOUSE_REFRESH_TOKEN_TTL": "-1h"}, "GATEHOUSE_REFRESH_TOKEN_TTL"},
-		"refresh too short":       {map[string]string{"GATEHOUSE_REFRESH_TOKEN_TTL": "10m"}, "GATEHOUSE_REFRESH_TOKEN_TTL: must be longer"},
-		"bad log level":           {map[string]string{"GATEHOUSE_LOG_LEVEL": "verbose"}, "GATEHOUSE_LOG_LEVEL"},
-		"bad proxy":               {map[string]string{"GATEHOUSE_TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, "GATEHOUSE_TRUSTED_PROXIES"},
-		"bad smtp url":            {map[string]string{"GATEHOUSE_SMTP_URL": "http://mail.example.com"}, "GATEHOUSE_SMTP_URL"},
-		"bad mail from":           {map[string]string{"GATEHOUSE_MAIL_FROM": "not an address"}, "GATEHOUSE_MAIL_FROM"},
-		"short admin key":         {map[string]string{"GATEHOUSE_ADMIN_API_KEY": "admin"}, "GATEHOUSE_ADMIN_API_KEY: must be at least 32"},
-		"bad rate limits":         {map[string]string{"GATEHOUSE_RATE_LIMITS": "maybe"}, "GATEHOUSE_RATE_LIMITS"},
-		"bad prune interval":      {map[string]string{"GATEHOUSE_PRUNE_INTERVAL": "hourly"}, "GATEHOUSE_PRUNE_INTERVAL"},
-		"bad shutdown delay":      {map[string]string{"GATEHOUSE_SHUTDOWN_DELAY": "2"}, "GATEHOUSE_SHUTDOWN_DELAY"},
-		"negative shutdown delay": {map[string]string{"GATEHOUSE_SHUTDOWN_DELAY": "-1s"}, "GATEHOUSE_SHUTDOWN_DELAY: \"-1s\" must not be negative"},
-		"bad shutdown grace":      {map[string]string{"GATEHOUSE_SHUTDOWN_GRACE": "soon"}, "GATEHOUSE_SHUTDOWN_GRACE"},
-		"zero shutdown grace":     {map[string]string{"GATEHOUSE_SHUTDOWN_GRACE": "0s"}, "GATEHOUSE_SHUTDOWN_GRACE: \"0s\" must be positive"},
+		"unknown database":          {map[string]string{"GATEHOUSE_DATABASE_URL": "mysql://x"}, "GATEHOUSE_DATABASE_URL"},
+		"empty sqlite path":         {map[string]string{"GATEHOUSE_DATABASE_URL": "sqlite://"}, "GATEHOUSE_DATABASE_URL"},
+		"postgres needs a secret":   {map[string]string{"GATEHOUSE_DATABASE_URL": "postgres://db/gh"}, "GATEHOUSE_SECRET: required"},
+		"short secret":              {map[string]string{"GATEHOUSE_SECRET": "short"}, "GATEHOUSE_SECRET: must be at least 32"},
+		"bad address":               {map[string]string{"GATEHOUSE_HTTP_ADDR": "8080"}, "GATEHOUSE_HTTP_ADDR"},
+		"relative public":           {map[string]string{"GATEHOUSE_PUBLIC_URL": "auth.example.com"}, "GATEHOUSE_PUBLIC_URL"},
+		"public with query":         {map[string]string{"GATEHOUSE_PUBLIC_URL": "https://a.example.com/?x=1"}, "GATEHOUSE_PUBLIC_URL"},
+		"bad access ttl":            {map[string]string{"GATEHOUSE_ACCESS_TOKEN_TTL": "15"}, "GATEHOUSE_ACCESS_TOKEN_TTL"},
+		"negative ttl":              {map[string]string{"GATEHOUSE_REFRESH_TOKEN_TTL": "-1h"}, "GATEHOUSE_REFRESH_TOKEN_TTL"},
+		"refresh too short":         {map[string]string{"GATEHOUSE_REFRESH_TOKEN_TTL": "10m"}, "GATEHOUSE_REFRESH_TOKEN_TTL: must be longer"},
+		"bad log level":             {map[string]string{"GATEHOUSE_LOG_LEVEL": "verbose"}, "GATEHOUSE_LOG_LEVEL"},
+		"bad proxy":                 {map[string]string{"GATEHOUSE_TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, "GATEHOUSE_TRUSTED_PROXIES"},
+		"bad smtp url":              {map[string]string{"GATEHOUSE_SMTP_URL": "http://mail.example.com"}, "GATEHOUSE_SMTP_URL"},
+		"bad mail from":             {map[string]string{"GATEHOUSE_MAIL_FROM": "not an address"}, "GATEHOUSE_MAIL_FROM"},
+		"short admin key":           {map[string]string{"GATEHOUSE_ADMIN_API_KEY": "admin"}, "GATEHOUSE_ADMIN_API_KEY: must be at least 32"},
+		"bad rate limits":           {map[string]string{"GATEHOUSE_RATE_LIMITS": "maybe"}, "GATEHOUSE_RATE_LIMITS"},
+		"bad prune interval":        {map[string]string{"GATEHOUSE_PRUNE_INTERVAL": "hourly"}, "GATEHOUSE_PRUNE_INTERVAL"},
+		"bad shutdown delay":        {map[string]string{"GATEHOUSE_SHUTDOWN_DELAY": "2"}, "GATEHOUSE_SHUTDOWN_DELAY"},
+		"negative shutdown delay":   {map[string]string{"GATEHOUSE_SHUTDOWN_DELAY": "-1s"}, "GATEHOUSE_SHUTDOWN_DELAY: \"-1s\" must not be negative"},
+		"pprof on every interface":  {map[string]string{"GATEHOUSE_PPROF_ADDR": ":6060"}, "GATEHOUSE_PPROF_ADDR: \":6060\" is not a loopback"},
+		"pprof on a public address": {map[string]string{"GATEHOUSE_PPROF_ADDR": "192.0.2.1:6060"}, "GATEHOUSE_PPROF_ADDR"},
+		"bad shutdown grace":        {map[string]string{"GATEHOUSE_SHUTDOWN_GRACE": "soon"}, "GATEHOUSE_SHUTDOWN_GRACE"},
+		"zero shutdown grace":       {map[string]string{"GATEHOUSE_SHUTDOWN_GRACE": "0s"}, "GATEHOUSE_SHUTDOWN_GRACE: \"0s\" must be positive"},
 	} {
 		_, err := loadConfig(env(tc.vars))
 		require.ErrorContains(t, err, tc.want, name)

@@ -95,6 +95,14 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 		defer func() { stopPruning(); <-pruned }()
 	}
 
+	if c.PprofAddr != "" {
+		stopPprof, err := startPprof(c.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
+
 	ln, err := net.Listen("tcp", c.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("GATEHOUSE_HTTP_ADDR: %w", err)

@@ -242,3 +242,28 @@ func TestServeMetricsWithoutSMTPHaveNoMailCounters(t *testing.T) {
 	assert.Contains(t, r.body, "gatehouse_password_hash_waiting")
 	assert.NotContains(t, r.body, "gatehouse_mail_", "the log mailer counts nothing")
 }
+
+// TestServePprof checks that GATEHOUSE_PPROF_ADDR serves the profiles on a
+// listener of their own, and that the API's listener does not.
+func TestServePprof(t *testing.T) {
+	addr, log, _ := startServe(t, map[string]string{
+		"GATEHOUSE_DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "gatehouse.db"),
+		"GATEHOUSE_PPROF_ADDR":   "127.0.0.1:0",
+	})
+	var pprofAddr string
+	for _, line := range strings.Split(log.String(), "\n") {
+		var entry struct{ Msg, Addr string }
+		if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "profiling" {
+			pprofAddr = entry.Addr
+		}
+	}
+	require.NotEmpty(t, pprofAddr, "serve logs where the profiles are:\n%s", log)
+
+	r := call(t, "GET", pprofAddr, "/debug/pprof/cmdline", "", "")
+	assert.Equal(t, http.StatusOK, r.status)
+	r = call(t, "GET", pprofAddr, "/debug/pprof/", "", "")
+	assert.Equal(t, http.StatusOK, r.status)
+	assert.Contains(t, r.body, "goroutine")
+	r = call(t, "GET", addr, "/debug/pprof/cmdline", "", "")
+	assert.Equal(t, http.StatusNotFound, r.status, "the API listener serves no profiles")
+}
