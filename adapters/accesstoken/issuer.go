@@ -156,6 +156,8 @@ type Issuer struct {
 	log    *slog.Logger
 	sealer sealer
 	parser *jwt.Parser
+	// verified remembers the tokens that verified.
+	verified *verifiedCache
 
 	set atomic.Pointer[keySet]
 	// signing is the key Issue last signed with, to log when it changes.
@@ -202,9 +204,10 @@ func New(ctx context.Context, cfg Config) (*Issuer, error) {
 		return nil, fmt.Errorf("accesstoken: derive key: %w", err)
 	}
 	i := &Issuer{
-		cfg:    cfg,
-		log:    log,
-		sealer: sealer{key: aesKey},
+		cfg:      cfg,
+		log:      log,
+		sealer:   sealer{key: aesKey},
+		verified: newVerifiedCache(),
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodES256.Alg()}),
 			jwt.WithStrictDecoding(),

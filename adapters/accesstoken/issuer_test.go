@@ -539,3 +539,34 @@ func flip(s string) string {
 	}
 	return c + s[1:]
 }
+
+// TestVerifyRechecksCachedTokens checks that a token Verify remembers is
+// still checked at every call for what changes with time, and that only
+// the exact bytes of a token that verified are remembered.
+func TestVerifyRechecksCachedTokens(t *testing.T) {
+	e := newEnv()
+	iss := e.replica(t)
+	tok := e.issue(t, iss)
+	tampered := tok[:len(tok)-4] + flip(tok[len(tok)-4:])
+
+	_, err := iss.Verify(t.Context(), tampered, t0)
+	requireInvalid(t, err, tampered)
+	require.Zero(t, iss.CachedTokens(), "a failure is never remembered")
+
+	first, err := iss.Verify(t.Context(), tok, t0)
+	require.NoError(t, err)
+	require.Equal(t, 1, iss.CachedTokens())
+	again, err := iss.Verify(t.Context(), tok, t0.Add(time.Minute))
+	require.NoError(t, err)
+	require.Equal(t, first, again, "the remembered claims are the verified ones")
+	require.Equal(t, 1, iss.CachedTokens())
+
+	_, err = iss.Verify(t.Context(), tampered, t0)
+	requireInvalid(t, err, tampered)
+
+	_, err = iss.Verify(t.Context(), tok, t0.Add(testTTL))
+	require.ErrorIs(t, err, domain.ErrAccessTokenExpired, "expiry is checked on every call")
+
+	_, err = iss.Verify(t.Context(), tok, t0.Add(-accesstoken.Leeway-time.Second))
+	requireInvalid(t, err, tok)
+}

@@ -2,6 +2,7 @@ package accesstoken
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strconv"
@@ -121,9 +122,19 @@ func (i *Issuer) Issue(ctx context.Context, c domain.Claims) (string, error) {
 // anything else wrong with the token, and an error without a sentinel when
 // the key set has to be read again for an unknown key ID and cannot be. No
 // error's text contains the token.
+//
+// A token that verified before is not verified again while its key still
+// verifies (see verifiedCache); its times are checked at now all the same.
 func (i *Issuer) Verify(ctx context.Context, token string, now time.Time) (domain.Claims, error) {
 	if len(token) > maxTokenLength {
 		return domain.Claims{}, invalid("too long")
+	}
+	digest := sha256.Sum256([]byte(token))
+	if v, ok := i.verified.get(digest); ok {
+		if k, ok := i.current(ctx).byID[v.kid]; ok && k.publishedAt(now) {
+			return v.claims, checkTimes(v.claims, now)
+		}
+		// The key retired since: the full check below says so.
 	}
 	var (
 		c      tokenClaims
@@ -145,7 +156,16 @@ func (i *Issuer) Verify(ctx context.Context, token string, now time.Time) (domai
 	default:
 		return domain.Claims{}, invalid("bad signature")
 	}
-	return i.claims(&c, now)
+	claims, err := i.claims(&c)
+	if err != nil {
+		return domain.Claims{}, err
+	}
+	if err := checkTimes(claims, now); err != nil {
+		return domain.Claims{}, err
+	}
+	kid, _ := t.Header["kid"].(string) // keyFor checked it
+	i.verified.put(digest, verifiedToken{claims: claims, kid: kid}, now)
+	return claims, nil
 }
 
 // keyFor returns the public key that must have signed t, after checking
@@ -176,8 +196,9 @@ func (i *Issuer) keyFor(ctx context.Context, t *jwt.Token, now time.Time) (any, 
 	return k.public, nil
 }
 
-// claims checks a verified token's claims at now and converts them.
-func (i *Issuer) claims(c *tokenClaims, now time.Time) (domain.Claims, error) {
+// claims checks a verified token's claims, but for its times, and
+// converts them.
+func (i *Issuer) claims(c *tokenClaims) (domain.Claims, error) {
 	switch {
 	case c.Issuer != i.cfg.Issuer:
 		return domain.Claims{}, invalid("wrong issuer")
@@ -187,15 +208,10 @@ func (i *Issuer) claims(c *tokenClaims, now time.Time) (domain.Claims, error) {
 		return domain.Claims{}, invalid("missing claim")
 	case c.IssuedAt == nil || c.ExpiresAt == nil:
 		return domain.Claims{}, invalid("missing time")
-	case c.IssuedAt.After(now.Add(Leeway)):
-		return domain.Claims{}, invalid("issued in the future")
 	}
 	tier, err := domain.ParseTier(c.Tier)
 	if err != nil {
 		return domain.Claims{}, invalid("invalid tier")
-	}
-	if !now.Before(c.ExpiresAt.Time) {
-		return domain.Claims{}, fmt.Errorf("accesstoken: %w", domain.ErrAccessTokenExpired)
 	}
 	return domain.Claims{
 		ID:            c.ID,
@@ -206,6 +222,18 @@ func (i *Issuer) claims(c *tokenClaims, now time.Time) (domain.Claims, error) {
 		IssuedAt:      c.IssuedAt.Time,
 		ExpiresAt:     c.ExpiresAt.Time,
 	}, nil
+}
+
+// checkTimes checks a verified token's times at now: issued no later than
+// Leeway from now, and not yet expired.
+func checkTimes(c domain.Claims, now time.Time) error {
+	if c.IssuedAt.After(now.Add(Leeway)) {
+		return invalid("issued in the future")
+	}
+	if !now.Before(c.ExpiresAt) {
+		return fmt.Errorf("accesstoken: %w", domain.ErrAccessTokenExpired)
+	}
+	return nil
 }
 
 // invalid returns ErrInvalidAccessToken with why, which never quotes the
