@@ -57,7 +57,8 @@ type DB struct {
 	db      *sql.DB
 	dialect string
 	client  *ent.Client
-	locks   lockTable // the named locks held through d; see Locker
+	users   *userBatcher // ByID outside a unit of work; see Stores
+	locks   lockTable    // the named locks held through d; see Locker
 }
 
 var _ domain.Transactor = (*DB)(nil)
@@ -147,7 +148,7 @@ func open(ctx context.Context, db *sql.DB, err error, dialectName string) (*DB, 
 		return nil, fmt.Errorf("entstore: open %s: %w", dialectName, err)
 	}
 	client := ent.NewClient(ent.Driver(guardedDriver{entsql.OpenDB(dialectName, db)}))
-	return &DB{db: db, dialect: dialectName, client: client}, nil
+	return &DB{db: db, dialect: dialectName, client: client, users: &userBatcher{client: client}}, nil
 }
 
 // Ping runs SELECT 1, the check behind readiness: a real round trip, where
@@ -180,8 +181,13 @@ func (d *DB) Close() error {
 }
 
 // Stores returns the stores outside any unit of work: each call to them
-// stands alone.
-func (d *DB) Stores() domain.Stores { return storesOver(d.client) }
+// stands alone. Their Users.ByID gathers the lookups that wait at the
+// same time into one query (see userBatcher).
+func (d *DB) Stores() domain.Stores {
+	s := storesOver(d.client)
+	s.Users = &userStore{client: d.client, batch: d.users}
+	return s
+}
 
 // Keys returns the signing-key store. Keys belong to no unit of work: each
 // call stands alone. On SQLite it waits, like every use of d, while a unit

@@ -12,6 +12,10 @@ import (
 // userStore implements domain.UserStore on the users table.
 type userStore struct {
 	client *ent.Client
+	// batch, outside a unit of work only, gathers concurrent ByID lookups
+	// into one query; nil inside one, where statements run one by one on
+	// the transaction's connection.
+	batch *userBatcher
 }
 
 var _ domain.UserStore = (*userStore)(nil)
@@ -44,9 +48,19 @@ func (s *userStore) ByID(ctx context.Context, id domain.UserID) (domain.User, er
 	if !ok {
 		return domain.User{}, notFound(op)
 	}
-	row, err := s.client.User.Get(ctx, uid)
-	if err != nil {
+	if s.batch == nil {
+		row, err := s.client.User.Get(ctx, uid)
+		if err != nil {
+			return domain.User{}, userError(op, err)
+		}
+		return userFromEnt(op, row)
+	}
+	row, err := s.batch.get(ctx, uid)
+	switch {
+	case err != nil:
 		return domain.User{}, userError(op, err)
+	case row == nil:
+		return domain.User{}, notFound(op)
 	}
 	return userFromEnt(op, row)
 }

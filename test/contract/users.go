@@ -26,6 +26,7 @@ func RunUserStore(t *testing.T, newSubject NewSubject) {
 		"UpgradeAnonymousInPlace":           userUpgradeAnonymousInPlace,
 		"DeleteCascades":                    userDeleteCascades,
 		"ConcurrentCreateOneEmail":          userConcurrentCreateOneEmail,
+		"ConcurrentReadsByID":               userConcurrentReadsByID,
 	}
 	for name, run := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -242,4 +243,38 @@ func userConcurrentCreateOneEmail(t *testing.T, s domain.Stores) {
 		return err
 	})
 	require.Len(t, winners(t, errs, domain.ErrEmailTaken), 1, "exactly one create wins")
+}
+
+// userConcurrentReadsByID reads many users at once, some of them missing
+// and one deleted just before, as concurrent requests do: each read gets
+// its own user, or ErrNotFound.
+func userConcurrentReadsByID(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	const users = 10
+	created := make([]domain.User, users)
+	for i := range created {
+		created[i] = createUser(t, s)
+	}
+	gone := createUser(t, s)
+	require.NoError(t, s.Users.Delete(ctx, gone.ID))
+
+	missing := []domain.UserID{gone.ID, "0190d6a4-8e2b-7c3d-9f00-000000000000"}
+	got := make([]domain.User, concurrency)
+	errs := race(concurrency, func(i int) error {
+		id := created[i%users].ID
+		if i%7 == 6 {
+			id = missing[i%2]
+		}
+		var err error
+		got[i], err = s.Users.ByID(ctx, id)
+		return err
+	})
+	for i, err := range errs {
+		if i%7 == 6 {
+			require.ErrorIs(t, err, domain.ErrNotFound, "read %d names no user", i)
+			continue
+		}
+		require.NoError(t, err, "read %d", i)
+		assert.Equal(t, created[i%users], got[i], "read %d", i)
+	}
 }
