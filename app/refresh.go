@@ -24,37 +24,40 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Tokens, err
 	next, nextHash := domain.NewOpaqueToken()
 	now := s.Clock.Now()
 
-	var (
-		session domain.Session
-		user    domain.User
-		revoked domain.SessionID // set when the token was reused
-	)
+	// A rotation is atomic by itself, and it is all a refresh needs from
+	// the database (on Postgres, one statement), so it runs outside a unit
+	// of work.
+	session, user, err := s.Stores.Sessions.Rotate(ctx, domain.Rotation{
+		PresentedHash: presented, NextHash: nextHash, Now: now, ExpiresAt: now.Add(s.cfg.RefreshTokenTTL),
+	})
+	if errors.Is(err, domain.ErrNotFound) {
+		return Tokens{}, s.refuseRefresh(ctx, presented, now)
+	}
+	if err != nil {
+		return Tokens{}, fmt.Errorf("app: refresh: %w", err)
+	}
+	return s.issue(ctx, user, session.ID, next, now)
+}
+
+// refuseRefresh returns why the refresh token with hash presented could
+// not rotate: domain.ErrRefreshTokenReused, after revoking its session,
+// when that session once rotated it away, else
+// domain.ErrInvalidRefreshToken (unknown, expired or revoked).
+func (s *Service) refuseRefresh(ctx context.Context, presented string, now time.Time) error {
+	var revoked domain.SessionID
 	err := s.Transactor.InTx(ctx, func(ctx context.Context, tx domain.Stores) error {
 		var err error
-		session, err = tx.Sessions.Rotate(ctx, domain.Rotation{
-			PresentedHash: presented, NextHash: nextHash, Now: now, ExpiresAt: now.Add(s.cfg.RefreshTokenTTL),
-		})
-		if errors.Is(err, domain.ErrNotFound) {
-			revoked, err = revokeReused(ctx, tx, presented, now)
-			if err == nil && revoked == "" {
-				err = domain.ErrInvalidRefreshToken
-			}
-			return err // nil commits the revocation
-		}
-		if err != nil {
-			return err
-		}
-		user, err = tx.Users.ByID(ctx, session.UserID)
+		revoked, err = revokeReused(ctx, tx, presented, now)
 		return err
 	})
 	switch {
 	case err != nil:
-		return Tokens{}, fmt.Errorf("app: refresh: %w", err)
-	case revoked != "":
-		s.Logger.WarnContext(ctx, "refresh token reused; session revoked", "session_id", revoked)
-		return Tokens{}, domain.ErrRefreshTokenReused
+		return fmt.Errorf("app: refresh: %w", err)
+	case revoked == "":
+		return domain.ErrInvalidRefreshToken
 	}
-	return s.issue(ctx, user, session.ID, next, now)
+	s.Logger.WarnContext(ctx, "refresh token reused; session revoked", "session_id", revoked)
+	return domain.ErrRefreshTokenReused
 }
 
 // revokeReused revokes the session that once rotated away the token with

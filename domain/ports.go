@@ -71,10 +71,12 @@ type SessionStore interface {
 	// current hash is r.PresentedHash, provided the session is active at
 	// r.Now, and records the presented hash as rotated away. It sets
 	// LastUsedAt to r.Now and ExpiresAt to r.ExpiresAt and returns the
-	// updated session. Of any number of concurrent rotations of one hash,
-	// exactly one succeeds. It returns ErrNotFound when no active session
-	// has r.PresentedHash as its current hash.
-	Rotate(ctx context.Context, r Rotation) (Session, error)
+	// updated session with its user, as one atomic step whether or not it
+	// runs in a unit of work: a refresh needs nothing else from the
+	// database. Of any number of concurrent rotations of one hash, exactly
+	// one succeeds. It returns ErrNotFound when no active session has
+	// r.PresentedHash as its current hash.
+	Rotate(ctx context.Context, r Rotation) (Session, User, error)
 	// ByRotatedHash returns the session that once had hash as its current
 	// refresh-token hash and has since rotated it away, or ErrNotFound.
 	ByRotatedHash(ctx context.Context, hash string) (Session, error)

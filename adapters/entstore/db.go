@@ -184,7 +184,7 @@ func (d *DB) Close() error {
 // stands alone. Their Users.ByID gathers the lookups that wait at the
 // same time into one query (see userBatcher).
 func (d *DB) Stores() domain.Stores {
-	s := storesOver(d.client)
+	s := storesOver(d.client, d.dialect)
 	s.Users = &userStore{client: d.client, batch: d.users}
 	return s
 }
@@ -224,16 +224,17 @@ func (d *DB) Locker() domain.Locker { return locker{d} }
 // goes on after the rollback.
 func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context, s domain.Stores) error) error {
 	return inTx(ctx, d.client, func(c *ent.Client) error {
-		return fn(ctx, storesOver(c))
+		return fn(ctx, storesOver(c, d.dialect))
 	})
 }
 
-// storesOver returns the stores that work through c.
-func storesOver(c *ent.Client) domain.Stores {
+// storesOver returns the stores that work through c, a client of the
+// dialect dialectName.
+func storesOver(c *ent.Client, dialectName string) domain.Stores {
 	return domain.Stores{
 		Users:    &userStore{client: c},
 		Tokens:   &tokenStore{client: c},
-		Sessions: &sessionStore{client: c},
+		Sessions: &sessionStore{client: c, dialect: dialectName},
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/gatehouse-auth/gatehouse/domain"
 	"github.com/gatehouse-auth/gatehouse/ent"
 	"github.com/gatehouse-auth/gatehouse/ent/predicate"
@@ -14,7 +16,8 @@ import (
 // sessionStore implements domain.SessionStore on the sessions and
 // rotated_tokens tables.
 type sessionStore struct {
-	client *ent.Client
+	client  *ent.Client
+	dialect string
 }
 
 var _ domain.SessionStore = (*sessionStore)(nil)
@@ -81,24 +84,95 @@ func (s *sessionStore) ListActive(ctx context.Context, id domain.UserID, now tim
 	return sessions, nil
 }
 
-// Rotate finds the active session by its current hash, then updates it on
-// the condition that it still has that hash and is still active, and, if
-// that update changed the row, records the presented hash as rotated away,
-// all in one transaction (the caller's, inside InTx). Concurrent rotations
-// may all find the session, but only one update matches: on Postgres the
-// others wait for its row lock and then see the new hash, on SQLite writers
-// run one at a time.
-func (s *sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Session, error) {
+// Rotate rotates the active session whose current hash is r.PresentedHash
+// and returns it with its user; see domain.SessionStore. On Postgres that
+// is one statement (rotateSQL), so a refresh costs one round trip; on
+// SQLite, a transaction of a few (rotateInTx).
+func (s *sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Session, domain.User, error) {
 	const op = "rotate session"
+	var (
+		sess *ent.Session
+		user *ent.User
+		err  error
+	)
+	if s.dialect == dialect.Postgres {
+		sess, user, err = s.rotateInOneStatement(ctx, r)
+	} else {
+		sess, user, err = s.rotateInTx(ctx, r)
+	}
+	switch {
+	case err != nil:
+		return domain.Session{}, domain.User{}, ownedRowError(op, err)
+	case sess == nil:
+		return domain.Session{}, domain.User{}, notFound(op)
+	}
+	u, err := userFromEnt(op, user)
+	if err != nil {
+		return domain.Session{}, domain.User{}, err
+	}
+	return sessionFromEnt(sess), u, nil
+}
+
+// rotateSQL rotates a session on Postgres in one statement: the update
+// changes the session only if it still has the presented hash ($1) and is
+// active at $3, the insert records the presented hash as rotated away for
+// the session the update changed (none if it changed none), and the select
+// returns that session with its user. Of concurrent rotations of one hash,
+// the first to lock the row updates it; the others wait for its lock, then
+// find the hash changed and update nothing (READ COMMITTED re-checks the
+// condition on the new row version), so exactly one wins.
+const rotateSQL = `WITH rotated AS (` +
+	`UPDATE sessions SET token_hash = $2, last_used_at = $3, expires_at = $4 ` +
+	`WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $3 ` +
+	`RETURNING id, user_id, user_agent, ip, created_at, last_used_at, expires_at` +
+	`), spent AS (` +
+	`INSERT INTO rotated_tokens (token_hash, session_id, rotated_at) SELECT $1, id, $3 FROM rotated` +
+	`) SELECT r.id, r.user_id, r.user_agent, r.ip, r.created_at, r.last_used_at, r.expires_at, ` +
+	`u.email, u.password_hash, u.email_verified, u.tier, u.created_at, u.updated_at ` +
+	`FROM rotated r JOIN users u ON u.id = r.user_id`
+
+// rotateInOneStatement runs rotateSQL. It returns nil rows when no session
+// was rotated.
+func (s *sessionStore) rotateInOneStatement(ctx context.Context, r domain.Rotation) (*ent.Session, *ent.User, error) {
+	now := dbTime(r.Now)
+	rows, err := s.client.QueryContext(ctx, rotateSQL, r.PresentedHash, r.NextHash, now, dbTime(r.ExpiresAt))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	if !rows.Next() {
+		return nil, nil, rows.Err()
+	}
+	sess := &ent.Session{TokenHash: r.NextHash}
+	user := &ent.User{}
+	err = rows.Scan(&sess.ID, &sess.UserID, &sess.UserAgent, &sess.IP, &sess.CreatedAt, &sess.LastUsedAt, &sess.ExpiresAt,
+		&user.Email, &user.PasswordHash, &user.EmailVerified, &user.Tier, &user.CreatedAt, &user.UpdatedAt)
+	if err != nil {
+		return nil, nil, err
+	}
+	user.ID = sess.UserID
+	return sess, user, rows.Close()
+}
+
+// rotateInTx finds the active session by its current hash, then updates it
+// on the condition that it still has that hash and is still active, and,
+// if that update changed the row, records the presented hash as rotated
+// away and reads the session and its user back, all in one transaction
+// (the caller's, inside InTx). SQLite runs writers one at a time, so of
+// concurrent rotations only the first finds the hash. It returns nil rows
+// when no session was rotated.
+func (s *sessionStore) rotateInTx(ctx context.Context, r domain.Rotation) (sess *ent.Session, user *ent.User, err error) {
 	now := dbTime(r.Now)
 	active := []predicate.Session{
 		session.TokenHash(r.PresentedHash),
 		session.RevokedAtIsNil(),
 		session.ExpiresAtGT(now),
 	}
-	var rotated *ent.Session // stays nil when another rotation won
-	err := inTx(ctx, s.client, func(c *ent.Client) error {
+	err = inTx(ctx, s.client, func(c *ent.Client) error {
 		cur, err := c.Session.Query().Where(active...).Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -108,11 +182,8 @@ func (s *sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Se
 			SetLastUsedAt(now).
 			SetExpiresAt(dbTime(r.ExpiresAt)).
 			Save(ctx)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return nil // another rotation won; rotated stays nil
+		if err != nil || n == 0 {
+			return err // n == 0: another rotation won; sess stays nil
 		}
 		err = c.RotatedToken.Create().
 			SetTokenHash(r.PresentedHash).
@@ -122,16 +193,16 @@ func (s *sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Se
 		if err != nil {
 			return err
 		}
-		rotated, err = c.Session.Get(ctx, cur.ID)
+		if sess, err = c.Session.Get(ctx, cur.ID); err != nil {
+			return err
+		}
+		user, err = c.User.Get(ctx, cur.UserID)
 		return err
 	})
 	if err != nil {
-		return domain.Session{}, ownedRowError(op, err)
+		return nil, nil, err
 	}
-	if rotated == nil {
-		return domain.Session{}, notFound(op)
-	}
-	return sessionFromEnt(rotated), nil
+	return sess, user, nil
 }
 
 // ByRotatedHash returns the session that rotated hash away.

@@ -77,8 +77,11 @@ func (s sessionStore) ListActive(ctx context.Context, id domain.UserID, now time
 // Rotate replaces the current refresh-token hash of the active session that
 // has r.PresentedHash; see domain.SessionStore. Holding the db for the whole
 // check-and-update is what lets exactly one of many concurrent rotations win.
-func (s sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Session, error) {
-	var sess domain.Session
+func (s sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Session, domain.User, error) {
+	var (
+		sess domain.Session
+		user domain.User
+	)
 	err := s.db.do(ctx, func(d *data) error {
 		id, ok := d.current[r.PresentedHash]
 		if !ok || !d.sessions[id].Active(r.Now) {
@@ -97,12 +100,13 @@ func (s sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Ses
 		sess.ExpiresAt = dbTime(r.ExpiresAt)
 		d.putSession(sess)
 		d.rotated[r.PresentedHash] = id
+		user = d.users[sess.UserID]
 		return nil
 	})
 	if err != nil {
-		return domain.Session{}, err
+		return domain.Session{}, domain.User{}, err
 	}
-	return sess, nil
+	return sess, user, nil
 }
 
 // ByRotatedHash returns the session that rotated hash away; see

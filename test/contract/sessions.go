@@ -75,7 +75,7 @@ func sessionNotFound(t *testing.T, s domain.Stores) {
 	require.ErrorIs(t, err, domain.ErrNotFound)
 	_, err = s.Sessions.ByRotatedHash(ctx, hashOf("exists"))
 	require.ErrorIs(t, err, domain.ErrNotFound, "a current hash is not a rotated one")
-	_, err = s.Sessions.Rotate(ctx, domain.Rotation{
+	_, _, err = s.Sessions.Rotate(ctx, domain.Rotation{
 		PresentedHash: hashOf("unknown"), NextHash: hashOf("next"), Now: t0, ExpiresAt: t0.Add(time.Hour),
 	})
 	require.ErrorIs(t, err, domain.ErrNotFound)
@@ -98,7 +98,7 @@ func sessionRotateReplacesTheToken(t *testing.T, s domain.Stores) {
 	sess := createSession(t, s, u.ID, hashOf("gen-1"), t0.Add(time.Hour))
 	later := t0.Add(10 * time.Minute)
 
-	rotated, err := s.Sessions.Rotate(ctx, domain.Rotation{
+	rotated, owner, err := s.Sessions.Rotate(ctx, domain.Rotation{
 		PresentedHash: hashOf("gen-1"), NextHash: hashOf("gen-2"), Now: later, ExpiresAt: later.Add(time.Hour),
 	})
 	require.NoError(t, err)
@@ -107,6 +107,7 @@ func sessionRotateReplacesTheToken(t *testing.T, s domain.Stores) {
 	requireSameTime(t, later, rotated.LastUsedAt, "LastUsedAt")
 	requireSameTime(t, later.Add(time.Hour), rotated.ExpiresAt, "ExpiresAt")
 	requireSameTime(t, t0, rotated.CreatedAt, "CreatedAt")
+	assert.Equal(t, u, owner, "the session's user comes with it")
 
 	got, err := s.Sessions.ByTokenHash(ctx, hashOf("gen-2"))
 	require.NoError(t, err)
@@ -115,7 +116,7 @@ func sessionRotateReplacesTheToken(t *testing.T, s domain.Stores) {
 	_, err = s.Sessions.ByTokenHash(ctx, hashOf("gen-1"))
 	require.ErrorIs(t, err, domain.ErrNotFound, "the old hash is no longer current")
 
-	_, err = s.Sessions.Rotate(ctx, domain.Rotation{
+	_, _, err = s.Sessions.Rotate(ctx, domain.Rotation{
 		PresentedHash: hashOf("gen-1"), NextHash: hashOf("gen-x"), Now: later, ExpiresAt: later.Add(time.Hour),
 	})
 	require.ErrorIs(t, err, domain.ErrNotFound, "a rotated-away hash cannot rotate again")
@@ -128,7 +129,7 @@ func sessionRotatedHashesStayKnown(t *testing.T, s domain.Stores) {
 	other := createSession(t, s, u.ID, hashOf("other-0"), t0.Add(time.Hour))
 
 	for i := range 3 {
-		_, err := s.Sessions.Rotate(ctx, domain.Rotation{
+		_, _, err := s.Sessions.Rotate(ctx, domain.Rotation{
 			PresentedHash: hashOf(fmt.Sprint("chain-", i)), NextHash: hashOf(fmt.Sprint("chain-", i+1)),
 			Now: t0, ExpiresAt: t0.Add(time.Hour),
 		})
@@ -147,11 +148,11 @@ func sessionRotatedHashesStayKnown(t *testing.T, s domain.Stores) {
 	family, err := s.Sessions.ByRotatedHash(ctx, hashOf("chain-0"))
 	require.NoError(t, err)
 	require.NoError(t, s.Sessions.Revoke(ctx, family.ID, t0))
-	_, err = s.Sessions.Rotate(ctx, domain.Rotation{
+	_, _, err = s.Sessions.Rotate(ctx, domain.Rotation{
 		PresentedHash: hashOf("chain-3"), NextHash: hashOf("chain-4"), Now: t0, ExpiresAt: t0.Add(time.Hour),
 	})
 	require.ErrorIs(t, err, domain.ErrNotFound, "the newest descendant dies with its family")
-	_, err = s.Sessions.Rotate(ctx, domain.Rotation{
+	_, _, err = s.Sessions.Rotate(ctx, domain.Rotation{
 		PresentedHash: hashOf("other-0"), NextHash: hashOf("other-1"), Now: t0, ExpiresAt: t0.Add(time.Hour),
 	})
 	require.NoError(t, err, "another session of the same user still rotates")
@@ -164,7 +165,7 @@ func sessionRotateOnceUnderConcurrency(t *testing.T, s domain.Stores) {
 	sess := createSession(t, s, u.ID, hashOf("contested"), t0.Add(time.Hour))
 
 	errs := race(concurrency, func(i int) error {
-		_, err := s.Sessions.Rotate(ctx, domain.Rotation{
+		_, _, err := s.Sessions.Rotate(ctx, domain.Rotation{
 			PresentedHash: hashOf("contested"), NextHash: hashOf(fmt.Sprint("successor-", i)),
 			Now: t0, ExpiresAt: t0.Add(time.Hour),
 		})
@@ -187,7 +188,7 @@ func sessionRevokedDoesNotRotate(t *testing.T, s domain.Stores) {
 	sess := createSession(t, s, u.ID, hashOf("revoked"), t0.Add(time.Hour))
 	require.NoError(t, s.Sessions.Revoke(ctx, sess.ID, t0))
 
-	_, err := s.Sessions.Rotate(ctx, domain.Rotation{
+	_, _, err := s.Sessions.Rotate(ctx, domain.Rotation{
 		PresentedHash: hashOf("revoked"), NextHash: hashOf("next"), Now: t0, ExpiresAt: t0.Add(time.Hour),
 	})
 	require.ErrorIs(t, err, domain.ErrNotFound)
@@ -203,11 +204,11 @@ func sessionExpiredDoesNotRotate(t *testing.T, s domain.Stores) {
 	createSession(t, s, u.ID, hashOf("at-expiry"), expires)
 	createSession(t, s, u.ID, hashOf("just-before"), expires)
 
-	_, err := s.Sessions.Rotate(ctx, domain.Rotation{
+	_, _, err := s.Sessions.Rotate(ctx, domain.Rotation{
 		PresentedHash: hashOf("at-expiry"), NextHash: hashOf("a2"), Now: expires, ExpiresAt: expires.Add(time.Hour),
 	})
 	require.ErrorIs(t, err, domain.ErrNotFound, "a session is expired at its expiry instant")
-	_, err = s.Sessions.Rotate(ctx, domain.Rotation{
+	_, _, err = s.Sessions.Rotate(ctx, domain.Rotation{
 		PresentedHash: hashOf("just-before"), NextHash: hashOf("b2"), Now: expires.Add(-time.Microsecond), ExpiresAt: expires.Add(time.Hour),
 	})
 	require.NoError(t, err, "a session is live until its expiry instant")
@@ -237,7 +238,7 @@ func sessionListActive(t *testing.T, s domain.Stores) {
 	createSession(t, s, other.ID, hashOf("someone-else"), t0.Add(time.Hour))
 	require.NoError(t, s.Sessions.Revoke(ctx, revoked.ID, t0))
 	// Using "newer" most recently puts it first.
-	_, err := s.Sessions.Rotate(ctx, domain.Rotation{
+	_, _, err := s.Sessions.Rotate(ctx, domain.Rotation{
 		PresentedHash: hashOf("newer"), NextHash: hashOf("newer-2"), Now: t0.Add(5 * time.Minute), ExpiresAt: t0.Add(time.Hour),
 	})
 	require.NoError(t, err)
@@ -293,7 +294,7 @@ func sessionDeleteExpiredInBatches(t *testing.T, s domain.Stores) {
 		createSession(t, s, u.ID, hashOf(name), t0.Add(-time.Hour))
 	}
 	rotatedAway := createSession(t, s, u.ID, hashOf("old-rotated-1"), t0.Add(-2*time.Hour))
-	_, err := s.Sessions.Rotate(ctx, domain.Rotation{
+	_, _, err := s.Sessions.Rotate(ctx, domain.Rotation{
 		PresentedHash: hashOf("old-rotated-1"), NextHash: hashOf("old-rotated-2"),
 		Now: t0.Add(-3 * time.Hour), ExpiresAt: t0,
 	})

@@ -120,7 +120,7 @@ func txRollbackRestoresDeletes(t *testing.T, sub Subject) {
 		if _, err := tx.Tokens.Consume(ctx, domain.TokenPasswordReset, hashOf("survivor-token"), t0); err != nil {
 			return err
 		}
-		if _, err := tx.Sessions.Rotate(ctx, domain.Rotation{
+		if _, _, err := tx.Sessions.Rotate(ctx, domain.Rotation{
 			PresentedHash: hashOf("survivor"), NextHash: hashOf("survivor-2"), Now: t0, ExpiresAt: t0.Add(time.Hour),
 		}); err != nil {
 			return err

@@ -204,7 +204,7 @@ func userDeleteCascades(t *testing.T, s domain.Stores) {
 	keep := createUser(t, s)
 	createToken(t, s, u.ID, domain.TokenPasswordReset, hashOf("gone-token"), t0.Add(time.Hour))
 	sess := createSession(t, s, u.ID, hashOf("gone-refresh-1"), t0.Add(time.Hour))
-	_, err := s.Sessions.Rotate(ctx, domain.Rotation{
+	_, _, err := s.Sessions.Rotate(ctx, domain.Rotation{
 		PresentedHash: hashOf("gone-refresh-1"), NextHash: hashOf("gone-refresh-2"), Now: t0, ExpiresAt: t0.Add(time.Hour),
 	})
 	require.NoError(t, err)
