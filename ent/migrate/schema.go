@@ -47,6 +47,13 @@ var (
 				OnDelete:   schema.Cascade,
 			},
 		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "rotatedtoken_session_id",
+				Unique:  false,
+				Columns: []*schema.Column{RotatedTokensColumns[3]},
+			},
+		},
 	}
 	// SessionsColumns holds the columns for the "sessions" table.
 	SessionsColumns = []*schema.Column{

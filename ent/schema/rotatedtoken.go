@@ -4,6 +4,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 	"github.com/google/uuid"
 )
 
@@ -29,5 +30,14 @@ func (RotatedToken) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("session", Session.Type).Ref("rotated_tokens").Field("session_id").
 			Unique().Required().Immutable(),
+	}
+}
+
+// Indexes of RotatedToken: by session, which deleting a session (pruning,
+// deleting its user) needs to cascade to its hashes without reading the
+// whole table once per session.
+func (RotatedToken) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("session_id"),
 	}
 }
