@@ -54,7 +54,8 @@ func TestServeRidesOutADatabaseOutage(t *testing.T) {
 	require.Equal(t, http.StatusOK, metrics.status)
 	assert.Contains(t, metrics.body, `gatehouse_http_requests_total{method="POST",route="/v1/auth/refresh",status="503"} 4`)
 	assert.Contains(t, metrics.body, `go_sql_max_open_connections{db_name="gatehouse"} 25`)
-	assert.Contains(t, log.String(), `"code":"unavailable"`)
+	require.Eventually(t, func() bool { return strings.Contains(log.String(), `"code":"unavailable"`) },
+		10*time.Second, 5*time.Millisecond, "the log names the outage (within its flush interval)")
 
 	db.Start()
 	require.Eventually(t, func() bool {

@@ -45,7 +45,9 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 	if err != nil {
 		return err
 	}
-	log := newLogger(stdout, c.LogLevel)
+	logs := newLogBuffer(stdout, logFlushInterval)
+	defer logs.Close() // last, after everything else has logged its end
+	log := newLogger(logs, c.LogLevel)
 	db, err := openMigrated(ctx, c, log)
 	if err != nil {
 		return err

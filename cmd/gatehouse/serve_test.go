@@ -161,7 +161,8 @@ func TestServeDrainsOnStop(t *testing.T) {
 	case err := <-stopped:
 		t.Fatalf("serve returned before its shutdown delay: %v", err)
 	}
-	assert.Contains(t, log.String(), `"msg":"shutting down"`)
+	require.Eventually(t, func() bool { return strings.Contains(log.String(), `"msg":"shutting down"`) },
+		10*time.Second, 5*time.Millisecond, "the log says so (within its flush interval)")
 
 	// During the delay: not ready, but serving.
 	requireProblem(t, call(t, "GET", addr, "/readyz", "", ""), http.StatusServiceUnavailable, "unavailable")

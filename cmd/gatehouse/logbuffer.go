@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"sync"
+	"time"
+)
+
+// logFlushInterval is the longest a log line serve writes waits in its
+// buffer before it reaches standard output.
+const logFlushInterval = 100 * time.Millisecond
+
+// logBuffer gathers the log lines written to it and passes them on to
+// the underlying writer at every interval, when 64 KiB have gathered, and
+// on Close. Under load serve logs a line per request; one write per line
+// cost about a tenth of GET /v1/me's throughput, spent in system calls.
+// The price is that a process killed outright loses the lines of its last
+// interval. It is safe for concurrent use; lines written by one Write stay
+// whole and in order.
+type logBuffer struct {
+	mu   sync.Mutex
+	w    *bufio.Writer
+	stop chan struct{}
+	done chan struct{}
+}
+
+// newLogBuffer returns a logBuffer over w that flushes every interval
+// until it is closed.
+func newLogBuffer(w io.Writer, interval time.Duration) *logBuffer {
+	b := &logBuffer{w: bufio.NewWriterSize(w, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
+	go b.flushEvery(interval)
+	return b
+}
+
+// Write buffers p; a line longer than the buffer goes through at once.
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.w.Write(p)
+}
+
+// Close stops the flushing and writes out whatever is buffered.
+func (b *logBuffer) Close() error {
+	close(b.stop)
+	<-b.done
+	return b.flush()
+}
+
+func (b *logBuffer) flushEvery(interval time.Duration) {
+	defer close(b.done)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			_ = b.flush() // a writer that fails keeps failing: Close reports it
+		case <-b.stop:
+			return
+		}
+	}
+}
+
+func (b *logBuffer) flush() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.w.Flush()
+}
