@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/adapters/httpapi"
@@ -104,6 +105,11 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 		}
 		defer stopPprof()
 	}
+
+	// Start-up is done, and with it the dummy password hash (app.New),
+	// whose 19 MiB would otherwise stay resident until the runtime's
+	// scavenger gets round to them: an idle replica should be small.
+	debug.FreeOSMemory()
 
 	ln, err := net.Listen("tcp", c.HTTPAddr)
 	if err != nil {
