@@ -27,6 +27,8 @@
 #   BENCH_LOG_LEVEL=info        Gatehouse's GATEHOUSE_LOG_LEVEL
 #   BENCH_NOTE=                 a sentence for the document's header
 #   BENCH_OUT=docs/BENCHMARKS.md
+#   BENCH_NOTES=test/load/notes.md  hand-written markdown (profiles, before and
+#                               after of each change) included in $BENCH_OUT
 #   SOAK_DURATION=5m SOAK_CONCURRENCY=64 SOAK_SAMPLE=10s SOAK_OUT=docs/SOAK.md
 #   GO=go
 #
@@ -60,6 +62,7 @@ BENCH_HASH_BENCHTIME="${BENCH_HASH_BENCHTIME:-5s}"
 BENCH_LOG_LEVEL="${BENCH_LOG_LEVEL:-info}"
 BENCH_NOTE="${BENCH_NOTE:-}"
 BENCH_OUT="${BENCH_OUT:-docs/BENCHMARKS.md}"
+BENCH_NOTES="${BENCH_NOTES:-test/load/notes.md}"
 SOAK_DURATION="${SOAK_DURATION:-5m}"
 SOAK_CONCURRENCY="${SOAK_CONCURRENCY:-64}"
 SOAK_SAMPLE="${SOAK_SAMPLE:-10s}"
@@ -417,7 +420,11 @@ meta machine "load average at the end (1, 5, 15 min)" "$(cut -d' ' -f1-3 /proc/l
 meta run "wall time" "$(((SECONDS - start_s) / 60)) min $(((SECONDS - start_s) % 60)) s"
 
 mkdir -p "$(dirname "$out")"
-"$work/report" -mode "$MODE" -in "$results" -out "$out"
+if [ "$MODE" = bench ] && [ -n "$BENCH_NOTES" ]; then
+	"$work/report" -mode "$MODE" -in "$results" -out "$out" -notes "$BENCH_NOTES"
+else
+	"$work/report" -mode "$MODE" -in "$results" -out "$out"
+fi
 log "wrote $out"
 if [ "$failed" -ne 0 ]; then
 	log "some phases failed; $out says which"

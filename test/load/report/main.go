@@ -32,6 +32,7 @@ func run(args []string) error {
 	mode := fs.String("mode", "bench", "bench (docs/BENCHMARKS.md) or soak (docs/SOAK.md)")
 	in := fs.String("in", "", "the JSON lines bench.sh wrote")
 	out := fs.String("out", "", "the markdown file to write")
+	notes := fs.String("notes", "", "bench: a hand-written markdown file (the profiles, and what each change did) to include after the measured tables")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,7 +51,13 @@ func run(args []string) error {
 	var doc bytes.Buffer
 	switch *mode {
 	case "bench":
-		renderBench(&doc, recs)
+		var text []byte
+		if *notes != "" {
+			if text, err = os.ReadFile(*notes); err != nil {
+				return err
+			}
+		}
+		renderBench(&doc, recs, text)
 	case "soak":
 		renderSoak(&doc, recs)
 	default:

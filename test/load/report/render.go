@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"io"
@@ -126,8 +127,9 @@ func cond[T any](c bool, yes, no T) T {
 	return no
 }
 
-// renderBench writes docs/BENCHMARKS.md.
-func renderBench(w io.Writer, recs []record) {
+// renderBench writes docs/BENCHMARKS.md, with notes, hand-written
+// markdown, after the measured tables.
+func renderBench(w io.Writer, recs []record, notes []byte) {
 	r := index(recs)
 	concurrencies := r.concurrencies()
 	fmt.Fprintf(w, "# Gatehouse benchmarks\n\n")
@@ -156,6 +158,9 @@ func renderBench(w io.Writer, recs []record) {
 
 	r.writeCeilings(w, concurrencies)
 	r.writeMemory(w)
+	if len(notes) > 0 {
+		fmt.Fprintf(w, "%s\n", bytes.TrimSpace(notes))
+	}
 	r.writeCommands(w)
 	writeMethod(w)
 }

@@ -127,3 +127,20 @@ func TestNumbersAreFormattedForPeople(t *testing.T) {
 	assert.Equal(t, "12.5 ms", msec(12.54))
 	assert.Equal(t, "150 ms", msec(150.4))
 }
+
+func TestBenchIncludesTheNotesAfterTheTables(t *testing.T) {
+	dir := t.TempDir()
+	in, notes, out := filepath.Join(dir, "in.jsonl"), filepath.Join(dir, "notes.md"), filepath.Join(dir, "out.md")
+	require.NoError(t, os.WriteFile(in, []byte(benchInput), 0o600))
+	require.NoError(t, os.WriteFile(notes, []byte("## Profiles\n\nVerification took 45%.\n\n"), 0o600))
+	require.NoError(t, run([]string{"-mode", "bench", "-in", in, "-out", out, "-notes", notes}))
+	raw, err := os.ReadFile(out)
+	require.NoError(t, err)
+	doc := string(raw)
+	at := strings.Index(doc, "## Profiles\n\nVerification took 45%.\n")
+	require.GreaterOrEqual(t, at, 0, doc)
+	assert.Less(t, strings.Index(doc, "## Memory and start-up"), at)
+	assert.Less(t, at, strings.Index(doc, "## Commands"))
+
+	require.Error(t, run([]string{"-mode", "bench", "-in", in, "-out", out, "-notes", filepath.Join(dir, "missing.md")}))
+}
