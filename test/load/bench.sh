@@ -28,7 +28,7 @@
 #   BENCH_NOTE=                 a sentence for the document's header
 #   BENCH_OUT=docs/BENCHMARKS.md
 #   BENCH_NOTES=test/load/notes.md  hand-written markdown (profiles, before and
-#                               after of each change) included in $BENCH_OUT
+#                               after of each change) included in $BENCH_OUT if it exists
 #   SOAK_DURATION=5m SOAK_CONCURRENCY=64 SOAK_SAMPLE=10s SOAK_OUT=docs/SOAK.md
 #   GO=go
 #
@@ -420,7 +420,7 @@ meta machine "load average at the end (1, 5, 15 min)" "$(cut -d' ' -f1-3 /proc/l
 meta run "wall time" "$(((SECONDS - start_s) / 60)) min $(((SECONDS - start_s) % 60)) s"
 
 mkdir -p "$(dirname "$out")"
-if [ "$MODE" = bench ] && [ -n "$BENCH_NOTES" ]; then
+if [ "$MODE" = bench ] && [ -f "$BENCH_NOTES" ]; then
 	"$work/report" -mode "$MODE" -in "$results" -out "$out" -notes "$BENCH_NOTES"
 else
 	"$work/report" -mode "$MODE" -in "$results" -out "$out"
