@@ -140,6 +140,7 @@ func TestADatabaseOutageAnswers503(t *testing.T) {
 	h := newHarnessWith(t, func(d *app.Deps) {
 		stores, tx, limits := d.Stores, d.Transactor, d.RateLimits
 		d.Stores.Users = switchUsers{&down, stores.Users}
+		d.Stores.Sessions = switchSessions{&down, stores.Sessions}
 		d.Transactor = switchTx{&down, tx}
 		d.RateLimits = switchLimits{&down, limits}
 	})
@@ -178,6 +179,10 @@ type (
 		down *atomic.Bool
 		domain.UserStore
 	}
+	switchSessions struct {
+		down *atomic.Bool
+		domain.SessionStore
+	}
 	switchTx struct {
 		down *atomic.Bool
 		tx   domain.Transactor
@@ -193,6 +198,13 @@ func (s switchUsers) ByID(ctx context.Context, id domain.UserID) (domain.User, e
 		return downUsers{}.ByID(ctx, id)
 	}
 	return s.UserStore.ByID(ctx, id)
+}
+
+func (s switchSessions) Rotate(ctx context.Context, r domain.Rotation) (domain.Session, domain.User, error) {
+	if s.down.Load() {
+		return domain.Session{}, domain.User{}, dbDown
+	}
+	return s.SessionStore.Rotate(ctx, r)
 }
 
 func (s switchTx) InTx(ctx context.Context, fn func(context.Context, domain.Stores) error) error {
