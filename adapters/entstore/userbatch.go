@@ -110,6 +110,12 @@ func (b *userBatcher) send(batch []*userLookup) {
 		err  error
 	)
 	if len(ids) > 0 {
+		// Repeating the last ID up to a power of two leaves eight
+		// statement texts (1 to 128 IDs) instead of 128: pgx keeps every
+		// text it has prepared in memory, on every connection of the pool.
+		for n := len(ids); n&(n-1) != 0; n++ {
+			ids = append(ids, ids[len(ids)-1])
+		}
 		rows, err = b.client.User.Query().Where(user.IDIn(ids...)).All(ctx)
 	}
 	byID := make(map[uuid.UUID]*ent.User, len(rows))
