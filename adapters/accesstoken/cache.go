@@ -8,11 +8,15 @@ import (
 	"github.com/gatehouse-auth/gatehouse/domain"
 )
 
-// verifiedCacheSize bounds the tokens Verify remembers: about 2 MB at most.
-// A client reuses its access token for every request of its lifetime, so
-// the tokens in use at once by a replica's clients are what the cache must
-// hold; when it is full, expired entries go first, then arbitrary ones.
-const verifiedCacheSize = 8192
+// verifiedCacheSize bounds the tokens Verify remembers, at about 300
+// bytes each: about 1.2 MB when full. A client presents the same access
+// token with every request of its lifetime, so the cache has to hold the
+// tokens of the clients that call a replica often; a token that is not
+// there costs one verification (about 56 µs). When the cache is full,
+// expired entries go first, then arbitrary ones. Measured with refresh at
+// c=64 after a mixed load had filled the cache, its size shows in the
+// process's memory: peak RSS 50.1 MiB at 8192 tokens, 47.5 at 1024.
+const verifiedCacheSize = 4096
 
 // verifiedToken is what Verify learnt from a token whose signature,
 // header and claims it checked: what it returns, and the key that signed

@@ -137,13 +137,16 @@ func (i *Issuer) Verify(ctx context.Context, token string, now time.Time) (domai
 		// The key retired since: the full check below says so.
 	}
 	var (
-		c      tokenClaims
-		keyErr error
+		c        tokenClaims
+		signedBy *key
+		keyErr   error
 	)
 	t, err := i.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
-		k, err := i.keyFor(ctx, t, now)
-		keyErr = err
-		return k, err
+		signedBy, keyErr = i.keyFor(ctx, t, now)
+		if keyErr != nil {
+			return nil, keyErr
+		}
+		return signedBy.public, nil
 	})
 	switch {
 	case keyErr != nil:
@@ -163,14 +166,14 @@ func (i *Issuer) Verify(ctx context.Context, token string, now time.Time) (domai
 	if err := checkTimes(claims, now); err != nil {
 		return domain.Claims{}, err
 	}
-	kid, _ := t.Header["kid"].(string) // keyFor checked it
-	i.verified.put(digest, verifiedToken{claims: claims, kid: kid}, now)
+	// The key set's own copy of the ID, so that remembered tokens share it.
+	i.verified.put(digest, verifiedToken{claims: claims, kid: signedBy.id}, now)
 	return claims, nil
 }
 
-// keyFor returns the public key that must have signed t, after checking
-// t's header: ES256, typ at+jwt, a kid, and no other parameter.
-func (i *Issuer) keyFor(ctx context.Context, t *jwt.Token, now time.Time) (any, error) {
+// keyFor returns the key that must have signed t, after checking t's
+// header: ES256, typ at+jwt, a kid, and no other parameter.
+func (i *Issuer) keyFor(ctx context.Context, t *jwt.Token, now time.Time) (*key, error) {
 	if t.Method != jwt.SigningMethodES256 {
 		return nil, invalid("algorithm not accepted")
 	}
@@ -193,7 +196,7 @@ func (i *Issuer) keyFor(ctx context.Context, t *jwt.Token, now time.Time) (any, 
 	if !k.publishedAt(now) {
 		return nil, invalid("retired key")
 	}
-	return k.public, nil
+	return k, nil
 }
 
 // claims checks a verified token's claims, but for its times, and
