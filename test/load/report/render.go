@@ -159,7 +159,7 @@ func renderBench(w io.Writer, recs []record, notes []byte) {
 	r.writeCeilings(w, concurrencies)
 	r.writeMemory(w)
 	if len(notes) > 0 {
-		fmt.Fprintf(w, "%s\n", bytes.TrimSpace(notes))
+		fmt.Fprintf(w, "%s\n\n", bytes.TrimSpace(notes))
 	}
 	r.writeCommands(w)
 	writeMethod(w)
@@ -405,8 +405,10 @@ func writeMethod(w io.Writer) {
 
 - The load tool (cmd/gatehouse-bench), Gatehouse and Postgres share this one
   machine's CPUs; so does pgbench, inside the Postgres container. Gatehouse
-  listens on 127.0.0.1 with GATEHOUSE_RATE_LIMITS=off and talks to Postgres
-  through the container's published port.
+  listens on 127.0.0.1 with GATEHOUSE_RATE_LIMITS=off. The Postgres
+  container runs on the host's network and listens on 127.0.0.1, so that
+  Gatehouse and pgbench reach it the same way, over loopback, without
+  Docker's userland proxy in between.
 - Each scenario's accounts and first logins are made before the clock
   starts, and a warm-up (BENCH_WARMUP) is discarded. rps counts successful
   answers in the timed window; latencies are those of every answered
@@ -419,8 +421,8 @@ func writeMethod(w io.Writer) {
   gradually, and the warm-up gives it time to. The burst has no warm-up, so
   its peak covers the whole burst.
 - The pgbench ceilings run on a database of their own in the same cluster
-  (initialised with -s BENCH_PGBENCH_SCALE), over TCP to 127.0.0.1 inside
-  the container, with prepared statements, for the same duration and
+  (initialised with -s BENCH_PGBENCH_SCALE), over TCP to 127.0.0.1, with
+  prepared statements, for the same duration and
   client counts. refresh is compared with -N (a few writes per
   transaction), me with -S (one indexed read).
 - The login ceiling is the password package's BenchmarkVerifyParallel:
