@@ -100,8 +100,10 @@ func (b *userBatcher) send(batch []*userLookup) {
 	ctx, cancel := batchContext(batch)
 	defer cancel()
 	ids := make([]uuid.UUID, 0, len(batch))
-	for _, l := range batch {
-		if l.ctx.Err() == nil { // a caller that left needs no row
+	asked := make([]bool, len(batch)) // a caller that left needs no row
+	for i, l := range batch {
+		if l.ctx.Err() == nil {
+			asked[i] = true
 			ids = append(ids, l.id)
 		}
 	}
@@ -122,8 +124,14 @@ func (b *userBatcher) send(batch []*userLookup) {
 	for _, row := range rows {
 		byID[row.ID] = row
 	}
-	for _, l := range batch {
-		l.row, l.err = byID[l.id], err
+	for i, l := range batch {
+		if asked[i] {
+			l.row, l.err = byID[l.id], err
+		} else {
+			// Its context's error, never a nil row: get may take done over
+			// ctx.Done, and a nil row would read as "no such user".
+			l.err = unavailable(l.ctx.Err())
+		}
 		close(l.done)
 	}
 }

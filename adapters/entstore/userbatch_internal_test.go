@@ -123,3 +123,26 @@ func TestUserBatcherCallersLeaveOnTheirOwn(t *testing.T) {
 	require.NotNil(t, row)
 	assert.Equal(t, int32(2), drv.queries.Load(), "the callers that left cost no query")
 }
+
+// TestUserBatcherNeverAnswersALeftCallerWithNoUser sends a batch holding
+// a caller that has already left: it gets its context's error, not the
+// nil row that ByID would turn into "no such user".
+func TestUserBatcherNeverAnswersALeftCallerWithNoUser(t *testing.T) {
+	b, drv, u := newHeldBatcher(t)
+	close(drv.release)
+	id := uuid.MustParse(string(u.ID))
+
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	left := &userLookup{ctx: cancelled, id: id, done: make(chan struct{})}
+	stays := &userLookup{ctx: t.Context(), id: id, done: make(chan struct{})}
+	b.send([]*userLookup{left, stays})
+
+	<-left.done
+	require.ErrorIs(t, left.err, context.Canceled)
+	assert.Nil(t, left.row)
+	<-stays.done
+	require.NoError(t, stays.err)
+	require.NotNil(t, stays.row, "the caller that stayed gets its user")
+	assert.Equal(t, id, stays.row.ID)
+}
