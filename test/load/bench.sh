@@ -241,10 +241,13 @@ start_postgres() {
 	fi
 	PGPASS="$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
 	port="$(free_port)"
-	record_command postgres "docker run -d --label io.gatehouse.bench=1 --network host -e PGPORT=$port -e POSTGRES_PASSWORD -e POSTGRES_DB=gatehouse $image -c listen_addresses=127.0.0.1"
+	record_command postgres "docker run -d --label io.gatehouse.bench=1 --network host -e PGPORT=$port -e POSTGRES_PASSWORD -e POSTGRES_DB=gatehouse -e POSTGRES_INITDB_ARGS=--auth-host=scram-sha-256 $image -c listen_addresses=127.0.0.1"
 	log "postgres: starting $image"
+	# --auth-host: the official image trusts TCP from its own localhost,
+	# which on the host's network is every local user's.
 	if ! pg_cid="$(docker run -d --label io.gatehouse.bench=1 --network host -e PGPORT="$port" \
-		-e POSTGRES_PASSWORD="$PGPASS" -e POSTGRES_DB=gatehouse "$image" -c listen_addresses=127.0.0.1 2>&1)"; then
+		-e POSTGRES_PASSWORD="$PGPASS" -e POSTGRES_DB=gatehouse -e POSTGRES_INITDB_ARGS=--auth-host=scram-sha-256 \
+		"$image" -c listen_addresses=127.0.0.1 2>&1)"; then
 		fail postgres "docker run: $pg_cid"
 		pg_cid=""
 		return 1
