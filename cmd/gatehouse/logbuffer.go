@@ -15,11 +15,13 @@ const logFlushInterval = 100 * time.Millisecond
 // the underlying writer at every interval, when 64 KiB have gathered, and
 // on Close. Under load serve logs a line per request; one write per line
 // cost about a tenth of GET /v1/me's throughput, spent in system calls.
-// The price is that a process killed outright loses the lines of its last
+// The price is that a process that dies without stopping (killed outright,
+// out of memory, a crash outside any handler) loses the lines of its last
 // interval. It is safe for concurrent use; lines written by one Write stay
 // whole and in order.
 type logBuffer struct {
 	mu   sync.Mutex
+	out  io.Writer
 	w    *bufio.Writer
 	stop chan struct{}
 	done chan struct{}
@@ -28,7 +30,7 @@ type logBuffer struct {
 // newLogBuffer returns a logBuffer over w that flushes every interval
 // until it is closed.
 func newLogBuffer(w io.Writer, interval time.Duration) *logBuffer {
-	b := &logBuffer{w: bufio.NewWriterSize(w, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
+	b := &logBuffer{out: w, w: bufio.NewWriterSize(w, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
 	go b.flushEvery(interval)
 	return b
 }
@@ -54,15 +56,23 @@ func (b *logBuffer) flushEvery(interval time.Duration) {
 	for {
 		select {
 		case <-tick.C:
-			_ = b.flush() // a writer that fails keeps failing: Close reports it
+			_ = b.flush() // nowhere to report it; the next flush tries again
 		case <-b.stop:
 			return
 		}
 	}
 }
 
+// flush writes out the buffered lines. When the writer fails, those lines
+// are dropped and the buffer starts afresh: a bufio.Writer keeps its first
+// error for ever, and one failed write (a full disk, say) must not silence
+// the log for the rest of the process's life.
 func (b *logBuffer) flush() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.w.Flush()
+	err := b.w.Flush()
+	if err != nil {
+		b.w.Reset(b.out)
+	}
+	return err
 }

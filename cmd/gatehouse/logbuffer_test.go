@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -48,4 +49,30 @@ func TestLogBufferKeepsLinesWholeAndFlushesOnClose(t *testing.T) {
 		require.Len(t, rest, 100)
 		next[w]++
 	}
+}
+
+// failOnce fails its first write and keeps the rest.
+type failOnce struct {
+	syncBuffer
+	failed bool
+}
+
+func (f *failOnce) Write(p []byte) (int, error) {
+	if !f.failed {
+		f.failed = true
+		return 0, errors.New("disk full")
+	}
+	return f.syncBuffer.Write(p)
+}
+
+func TestLogBufferGoesOnAfterAFailedWrite(t *testing.T) {
+	out := &failOnce{}
+	b := newLogBuffer(out, time.Hour)
+	_, err := b.Write([]byte("lost\n"))
+	require.NoError(t, err)
+	require.Error(t, b.flush(), "the writer's failure is reported")
+	_, err = b.Write([]byte("kept\n"))
+	require.NoError(t, err, "a failed flush does not fail the writes after it")
+	require.NoError(t, b.Close())
+	assert.Equal(t, "kept\n", out.String())
 }
