@@ -140,25 +140,27 @@ func (s *sessionStore) rotateInOneStatement(ctx context.Context, r domain.Rotati
 		return nil, nil, err
 	}
 	defer func() { _ = rows.Close() }()
+	// Past QueryContext, errors come from the rows, which guardedDriver
+	// does not see: a connection that breaks there is marked here.
 	if !rows.Next() {
-		return nil, nil, rows.Err()
+		return nil, nil, unavailable(rows.Err())
 	}
 	sess := &ent.Session{TokenHash: r.NextHash}
 	user := &ent.User{}
 	err = rows.Scan(&sess.ID, &sess.UserID, &sess.UserAgent, &sess.IP, &sess.CreatedAt, &sess.LastUsedAt, &sess.ExpiresAt,
 		&user.Email, &user.PasswordHash, &user.EmailVerified, &user.Tier, &user.CreatedAt, &user.UpdatedAt)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, unavailable(err)
 	}
 	user.ID = sess.UserID
-	return sess, user, rows.Close()
+	return sess, user, unavailable(rows.Close())
 }
 
 // rotateInTx finds the active session by its current hash, then updates it
 // on the condition that it still has that hash and is still active, and,
 // if that update changed the row, records the presented hash as rotated
-// away and reads the session and its user back, all in one transaction
-// (the caller's, inside InTx). SQLite runs writers one at a time, so of
+// away and reads the session and its user back, all in one transaction:
+// the caller's inside InTx, else one of its own. SQLite runs writers one at a time, so of
 // concurrent rotations only the first finds the hash. It returns nil rows
 // when no session was rotated.
 func (s *sessionStore) rotateInTx(ctx context.Context, r domain.Rotation) (sess *ent.Session, user *ent.User, err error) {
