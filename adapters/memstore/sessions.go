@@ -100,7 +100,9 @@ func (s sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Ses
 		sess.ExpiresAt = dbTime(r.ExpiresAt)
 		d.putSession(sess)
 		d.rotated[r.PresentedHash] = id
-		user = d.users[sess.UserID]
+		if user, ok = d.users[sess.UserID]; !ok { // cannot be: users cascade to their sessions
+			return fmt.Errorf("memstore: rotate session: user: %w", domain.ErrNotFound)
+		}
 		return nil
 	})
 	if err != nil {
