@@ -28,7 +28,7 @@ type verifiedToken struct {
 
 // verifiedCache remembers tokens that verified, keyed by the SHA-256 of
 // their exact bytes, so that a token presented again costs a hash instead
-// of an ECDSA verification (about 100 µs of CPU). It holds successes only:
+// of an ECDSA verification (about 56 µs of CPU). It holds successes only:
 // a token that failed is checked in full every time. What depends on the
 // time of the request (expiry, a key's retirement) is checked again on
 // every hit. It is safe for concurrent use.
@@ -69,11 +69,4 @@ func (c *verifiedCache) put(d [sha256.Size]byte, v verifiedToken, now time.Time)
 		}
 	}
 	c.tokens[d] = v
-}
-
-// len returns the number of tokens remembered.
-func (c *verifiedCache) len() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.tokens)
 }
