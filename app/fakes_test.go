@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/adapters/memstore"
 	"github.com/gatehouse-auth/gatehouse/app"
 	"github.com/gatehouse-auth/gatehouse/domain"
+	"github.com/gatehouse-auth/gatehouse/test/fake"
 )
 
 // fakeHasher "hashes" by prefixing, so flows run fast; hashes that start
@@ -35,51 +36,6 @@ func (h *fakeHasher) Verify(_ context.Context, encoded, password string) (bool, 
 		return false, false, errors.New("fakeHasher: malformed hash")
 	}
 	return rest == password, scheme == "legacy" && rest == password, nil
-}
-
-// fakeTokens issues opaque access tokens and remembers their claims.
-type fakeTokens struct {
-	mu     sync.Mutex
-	claims map[string]domain.Claims
-}
-
-func (f *fakeTokens) Issue(_ context.Context, c domain.Claims) (string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	token := "at-" + c.ID
-	f.claims[token] = c
-	return token, nil
-}
-
-func (f *fakeTokens) Verify(_ context.Context, token string, now time.Time) (domain.Claims, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	c, ok := f.claims[token]
-	switch {
-	case !ok:
-		return domain.Claims{}, domain.ErrInvalidAccessToken
-	case !now.Before(c.ExpiresAt):
-		return domain.Claims{}, domain.ErrAccessTokenExpired
-	}
-	return c, nil
-}
-
-// fakeClock is a clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // fakeMailer records the emails it is asked to send.
@@ -113,9 +69,9 @@ type env struct {
 	*app.Service
 	store  *memstore.Store
 	hasher *fakeHasher
-	tokens *fakeTokens
+	tokens *fake.AccessTokens
 	mailer *fakeMailer
-	clock  *fakeClock
+	clock  *fake.Clock
 }
 
 const (
@@ -137,9 +93,9 @@ func newEnvWith(t *testing.T, cfg app.Config) *env {
 	e := &env{
 		store:  memstore.New(),
 		hasher: &fakeHasher{},
-		tokens: &fakeTokens{claims: map[string]domain.Claims{}},
+		tokens: fake.NewAccessTokens(),
 		mailer: &fakeMailer{},
-		clock:  &fakeClock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)},
+		clock:  fake.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)),
 	}
 	svc, err := app.New(context.Background(), app.Deps{
 		Stores:       e.store.Stores(),

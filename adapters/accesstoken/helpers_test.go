@@ -25,6 +25,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/adapters/accesstoken"
 	"github.com/gatehouse-auth/gatehouse/domain"
+	"github.com/gatehouse-auth/gatehouse/test/fake"
 )
 
 const (
@@ -120,34 +121,9 @@ func (f *fakeKeys) stored() []domain.SigningKey {
 	return slices.Clone(f.keys)
 }
 
-// fakeClock is a domain.Clock that moves only when told to.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
 // skewedClock is a replica's clock: base, off by offset.
 type skewedClock struct {
-	base   *fakeClock
+	base   *fake.Clock
 	offset time.Duration
 }
 
@@ -156,11 +132,11 @@ func (c skewedClock) Now() time.Time { return c.base.Now().Add(c.offset) }
 // env is one database's key store and the clock its replicas share.
 type env struct {
 	keys  *fakeKeys
-	clock *fakeClock
+	clock *fake.Clock
 }
 
 func newEnv() *env {
-	return &env{keys: &fakeKeys{}, clock: &fakeClock{now: t0}}
+	return &env{keys: &fakeKeys{}, clock: fake.NewClock(t0)}
 }
 
 func (e *env) config() accesstoken.Config {

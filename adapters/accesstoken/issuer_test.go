@@ -23,6 +23,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/adapters/accesstoken"
 	"github.com/gatehouse-auth/gatehouse/domain"
+	"github.com/gatehouse-auth/gatehouse/test/fake"
 )
 
 func TestIssueVerifyRoundTrip(t *testing.T) {
@@ -236,7 +237,7 @@ func TestNewRefusesTamperedKeys(t *testing.T) {
 		cut.EncryptedPrivateKey = older.EncryptedPrivateKey[:20]
 		cfg := withKeys(e, cut, newer)
 		now := newer.CreatedAt.Add(testActivation)
-		cfg.Clock = &fakeClock{now: now}
+		cfg.Clock = fake.NewClock(now)
 		iss, err := accesstoken.New(t.Context(), cfg)
 		require.NoError(t, err)
 		tok := forge(t, validHeader(older.ID), validClaims(now), jwt.SigningMethodES256, e.privateKey(t, older.ID))

@@ -30,6 +30,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/adapters/memstore"
 	"github.com/gatehouse-auth/gatehouse/app"
 	"github.com/gatehouse-auth/gatehouse/domain"
+	"github.com/gatehouse-auth/gatehouse/test/fake"
 )
 
 // panicPassword makes fakeHasher panic, with panicMessage, so tests can
@@ -58,52 +59,6 @@ func (fakeHasher) Verify(_ context.Context, encoded, password string) (bool, boo
 		return false, false, errors.New("fakeHasher: malformed hash")
 	}
 	return rest == password, false, nil
-}
-
-// fakeTokens issues opaque access tokens and remembers their claims; a
-// token past its expiry verifies as expired.
-type fakeTokens struct {
-	mu     sync.Mutex
-	claims map[string]domain.Claims
-}
-
-func (f *fakeTokens) Issue(_ context.Context, c domain.Claims) (string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	token := "at-" + c.ID
-	f.claims[token] = c
-	return token, nil
-}
-
-func (f *fakeTokens) Verify(_ context.Context, token string, now time.Time) (domain.Claims, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	c, ok := f.claims[token]
-	switch {
-	case !ok:
-		return domain.Claims{}, domain.ErrInvalidAccessToken
-	case !now.Before(c.ExpiresAt):
-		return domain.Claims{}, domain.ErrAccessTokenExpired
-	}
-	return c, nil
-}
-
-// fakeClock is a clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // fakeKeySet serves a fixed key set, or fails with err.
@@ -210,9 +165,9 @@ type harness struct {
 	srv    *httptest.Server
 	svc    *app.Service
 	store  *memstore.Store
-	tokens *fakeTokens
+	tokens *fake.AccessTokens
 	mailer *fakeMailer
-	clock  *fakeClock
+	clock  *fake.Clock
 	logs   *logBuffer
 }
 
@@ -228,9 +183,9 @@ func newHarnessWith(t *testing.T, deps func(*app.Deps), configure ...func(*httpa
 	h := &harness{
 		t:      t,
 		store:  memstore.New(),
-		tokens: &fakeTokens{claims: map[string]domain.Claims{}},
+		tokens: fake.NewAccessTokens(),
 		mailer: &fakeMailer{},
-		clock:  &fakeClock{now: start},
+		clock:  fake.NewClock(start),
 		logs:   &logBuffer{},
 	}
 	logger := slog.New(slog.NewJSONHandler(h.logs, nil))

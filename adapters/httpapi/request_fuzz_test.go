@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/adapters/memstore"
 	"github.com/gatehouse-auth/gatehouse/app"
 	"github.com/gatehouse-auth/gatehouse/domain"
+	"github.com/gatehouse-auth/gatehouse/test/fake"
 )
 
 // stack is the handler New returns on memstore with the harness's fakes,
@@ -27,7 +28,7 @@ import (
 type stack struct {
 	handler http.Handler
 	svc     *app.Service
-	tokens  *fakeTokens
+	tokens  *fake.AccessTokens
 	mailer  *fakeMailer
 }
 
@@ -36,7 +37,7 @@ type stack struct {
 func newStack(tb testing.TB, logger *slog.Logger) *stack {
 	tb.Helper()
 	store := memstore.New()
-	s := &stack{tokens: &fakeTokens{claims: map[string]domain.Claims{}}, mailer: &fakeMailer{}}
+	s := &stack{tokens: fake.NewAccessTokens(), mailer: &fakeMailer{}}
 	svc, err := app.New(context.Background(), app.Deps{
 		Stores:       store.Stores(),
 		Transactor:   store,
@@ -44,7 +45,7 @@ func newStack(tb testing.TB, logger *slog.Logger) *stack {
 		AccessTokens: s.tokens,
 		Mailer:       s.mailer,
 		RateLimits:   store.RateLimits(),
-		Clock:        &fakeClock{now: start},
+		Clock:        fake.NewClock(start),
 		Logger:       logger,
 	}, app.Config{AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL, PublicURL: publicURL})
 	require.NoError(tb, err)
