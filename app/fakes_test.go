@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -38,39 +37,13 @@ func (h *fakeHasher) Verify(_ context.Context, encoded, password string) (bool, 
 	return rest == password, scheme == "legacy" && rest == password, nil
 }
 
-// fakeMailer records the emails it is asked to send.
-type fakeMailer struct {
-	mu   sync.Mutex
-	sent []domain.Email
-}
-
-func (m *fakeMailer) Send(_ context.Context, e domain.Email) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.sent = append(m.sent, e)
-	return nil
-}
-
-// to returns the emails sent to address, oldest first.
-func (m *fakeMailer) to(address string) []domain.Email {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []domain.Email
-	for _, e := range m.sent {
-		if e.To == address {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // env is a Service on memstore with its fakes, for one test.
 type env struct {
 	*app.Service
 	store  *memstore.Store
 	hasher *fakeHasher
 	tokens *fake.AccessTokens
-	mailer *fakeMailer
+	mailer *fake.Mailer
 	clock  *fake.Clock
 }
 
@@ -94,7 +67,7 @@ func newEnvWith(t *testing.T, cfg app.Config) *env {
 		store:  memstore.New(),
 		hasher: &fakeHasher{},
 		tokens: fake.NewAccessTokens(),
-		mailer: &fakeMailer{},
+		mailer: &fake.Mailer{},
 		clock:  fake.NewClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)),
 	}
 	svc, err := app.New(context.Background(), app.Deps{
@@ -127,7 +100,7 @@ func (e *env) register(t *testing.T, email string) app.Tokens {
 // purpose sent to address.
 func (e *env) linkToken(t *testing.T, address string, purpose domain.EmailPurpose) string {
 	t.Helper()
-	mails := e.mailer.to(address)
+	mails := e.mailer.To(address)
 	for i := len(mails) - 1; i >= 0; i-- {
 		if mails[i].Purpose == purpose {
 			u, err := url.Parse(mails[i].Link)

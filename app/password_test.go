@@ -20,12 +20,12 @@ func TestForgotPasswordMailsOnlyExistingAccounts(t *testing.T) {
 	require.NoError(t, e.ForgotPassword(ctx, "nobody@example.com", client), "the same answer for an unknown address")
 	e.Wait()
 
-	reset := e.mailer.to("ada@example.com")
+	reset := e.mailer.To("ada@example.com")
 	require.Len(t, reset, 2, "verification and reset")
 	assert.Equal(t, domain.EmailResetPassword, reset[1].Purpose)
 	assert.Contains(t, reset[1].Link, publicURL+"/reset-password?token=")
 	assert.Equal(t, e.clock.Now().Add(time.Hour), reset[1].ExpiresAt)
-	assert.Empty(t, e.mailer.to("nobody@example.com"))
+	assert.Empty(t, e.mailer.To("nobody@example.com"))
 
 	requireProblems(t, e.ForgotPassword(ctx, "not an email", client), "email:invalid_email")
 }

@@ -16,7 +16,7 @@ import (
 func TestRegisterMailsAVerificationLink(t *testing.T) {
 	e := newEnv(t)
 	e.register(t, "ada@example.com")
-	mails := e.mailer.to("ada@example.com")
+	mails := e.mailer.To("ada@example.com")
 	require.Len(t, mails, 1)
 	assert.Equal(t, domain.EmailVerifyAddress, mails[0].Purpose)
 	assert.True(t, strings.HasPrefix(mails[0].Link, publicURL+"/verify-email?token="), mails[0].Link)

@@ -88,7 +88,7 @@ func TestResendVerificationConflicts(t *testing.T) {
 	res := h.call(http.MethodPost, "/v1/auth/verify-email/resend", "", "")
 	res.requireProblem(t, http.StatusUnauthorized, "invalid_token")
 	assert.Equal(t, `Bearer realm="gatehouse"`, res.header.Get("WWW-Authenticate"))
-	assert.Len(t, h.mailer.to("ada@example.com", domain.EmailVerifyAddress), 1, "no new email")
+	assert.Len(t, h.mailer.To("ada@example.com", domain.EmailVerifyAddress), 1, "no new email")
 }
 
 func TestForgotPasswordAnswersAlikeAndMailsOnlyAnAccount(t *testing.T) {
@@ -104,8 +104,8 @@ func TestForgotPasswordAnswersAlikeAndMailsOnlyAnAccount(t *testing.T) {
 		assert.Equal(t, http.StatusAccepted, res.status, "body: %s", res.body)
 		assert.Empty(t, res.body)
 	}
-	assert.Len(t, h.mailer.to("ada@example.com", domain.EmailResetPassword), 1)
-	assert.Empty(t, h.mailer.to("nobody@example.com", domain.EmailResetPassword))
+	assert.Len(t, h.mailer.To("ada@example.com", domain.EmailResetPassword), 1)
+	assert.Empty(t, h.mailer.To("nobody@example.com", domain.EmailResetPassword))
 }
 
 func TestForgotPasswordValidatesTheEmail(t *testing.T) {

@@ -72,32 +72,6 @@ func (k fakeKeySet) JWKS(context.Context) ([]byte, error) { return k.set, k.err 
 const testJWKS = `{"keys":[{"kty":"EC","kid":"k1","alg":"ES256","use":"sig","crv":"P-256",` +
 	`"x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}`
 
-// fakeMailer records the emails it is asked to send.
-type fakeMailer struct {
-	mu   sync.Mutex
-	sent []domain.Email
-}
-
-func (m *fakeMailer) Send(_ context.Context, e domain.Email) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.sent = append(m.sent, e)
-	return nil
-}
-
-// to returns the emails of purpose sent to address, oldest first.
-func (m *fakeMailer) to(address string, purpose domain.EmailPurpose) []domain.Email {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []domain.Email
-	for _, e := range m.sent {
-		if e.To == address && e.Purpose == purpose {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // logBuffer collects the server's JSON log lines; the server writes from
 // many goroutines.
 type logBuffer struct {
@@ -166,7 +140,7 @@ type harness struct {
 	svc    *app.Service
 	store  *memstore.Store
 	tokens *fake.AccessTokens
-	mailer *fakeMailer
+	mailer *fake.Mailer
 	clock  *fake.Clock
 	logs   *logBuffer
 }
@@ -184,7 +158,7 @@ func newHarnessWith(t *testing.T, deps func(*app.Deps), configure ...func(*httpa
 		t:      t,
 		store:  memstore.New(),
 		tokens: fake.NewAccessTokens(),
-		mailer: &fakeMailer{},
+		mailer: &fake.Mailer{},
 		clock:  fake.NewClock(start),
 		logs:   &logBuffer{},
 	}
@@ -271,7 +245,7 @@ func (h *harness) postForm(path string, form url.Values, header ...string) respo
 // sent to address.
 func (h *harness) linkToken(address string, purpose domain.EmailPurpose) string {
 	h.t.Helper()
-	mails := h.mailer.to(address, purpose)
+	mails := h.mailer.To(address, purpose)
 	require.NotEmpty(h.t, mails, "no %s email to %s", purpose, address)
 	link, err := url.Parse(mails[len(mails)-1].Link)
 	require.NoError(h.t, err)

@@ -29,7 +29,7 @@ type stack struct {
 	handler http.Handler
 	svc     *app.Service
 	tokens  *fake.AccessTokens
-	mailer  *fakeMailer
+	mailer  *fake.Mailer
 }
 
 // newStack builds a stack whose server logs to logger. Rate limits stay on,
@@ -37,7 +37,7 @@ type stack struct {
 func newStack(tb testing.TB, logger *slog.Logger) *stack {
 	tb.Helper()
 	store := memstore.New()
-	s := &stack{tokens: fake.NewAccessTokens(), mailer: &fakeMailer{}}
+	s := &stack{tokens: fake.NewAccessTokens(), mailer: &fake.Mailer{}}
 	svc, err := app.New(context.Background(), app.Deps{
 		Stores:       store.Stores(),
 		Transactor:   store,
@@ -124,9 +124,9 @@ func newFuzzState(t *testing.T) *fuzzState {
 }
 
 // mailToken returns the token of the newest email of purpose to ada.
-func mailToken(t *testing.T, m *fakeMailer, purpose domain.EmailPurpose) string {
+func mailToken(t *testing.T, m *fake.Mailer, purpose domain.EmailPurpose) string {
 	t.Helper()
-	mails := m.to("ada@example.com", purpose)
+	mails := m.To("ada@example.com", purpose)
 	require.NotEmpty(t, mails, "no %s email", purpose)
 	link, err := url.Parse(mails[len(mails)-1].Link)
 	require.NoError(t, err)

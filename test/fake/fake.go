@@ -1,12 +1,14 @@
 // Package fake has stand-ins for the domain ports that have no in-memory
-// adapter of their own: a Clock that moves only when told to, and
-// AccessTokens that issues opaque tokens and remembers their claims. The
-// tests of app, httpapi and accesstoken share them; for the stores, the
+// adapter of their own: a Clock that moves only when told to,
+// AccessTokens that issues opaque tokens and remembers their claims, and a
+// Mailer that records what it is asked to send. The tests of app, httpapi
+// and accesstoken share them; for the stores, the
 // stand-in is adapters/memstore. Every type is safe for concurrent use.
 package fake
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -79,4 +81,32 @@ func (f *AccessTokens) Verify(_ context.Context, token string, now time.Time) (d
 		return domain.Claims{}, domain.ErrAccessTokenExpired
 	}
 	return c, nil
+}
+
+// Mailer is a domain.Mailer that records the emails it is asked to send.
+type Mailer struct {
+	mu   sync.Mutex
+	sent []domain.Email
+}
+
+// Send records e.
+func (m *Mailer) Send(_ context.Context, e domain.Email) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, e)
+	return nil
+}
+
+// To returns the emails sent to address, oldest first: those of any
+// purpose, or only those of the purposes given.
+func (m *Mailer) To(address string, purposes ...domain.EmailPurpose) []domain.Email {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []domain.Email
+	for _, e := range m.sent {
+		if e.To == address && (len(purposes) == 0 || slices.Contains(purposes, e.Purpose)) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
