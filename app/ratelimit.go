@@ -38,7 +38,11 @@ var (
 )
 
 // hit counts one event against each limit (paired with its subject) and
-// returns a *domain.RateLimitedError when any of them is exceeded.
+// returns a *domain.RateLimitedError when any of them is exceeded. The wait
+// it reports is at most the limit's window: a window ends one window after
+// the hit that opened it, and a hit that read its clock before that one
+// (a concurrent request, or a replica whose clock is behind) would
+// otherwise be told to wait longer than the limit allows.
 func (s *Service) hit(ctx context.Context, now time.Time, checks ...check) error {
 	if s.cfg.RateLimitsOff {
 		return nil
@@ -50,7 +54,7 @@ func (s *Service) hit(ctx context.Context, now time.Time, checks ...check) error
 			return fmt.Errorf("rate limit %s: %w", c.limit.name, err)
 		}
 		if count > c.limit.max {
-			wait = max(wait, ends.Sub(now))
+			wait = max(wait, min(ends.Sub(now), c.limit.window))
 		}
 	}
 	if wait > 0 {

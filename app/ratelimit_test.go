@@ -24,6 +24,25 @@ func requireRateLimited(t *testing.T, err error) *domain.RateLimitedError {
 	return limited
 }
 
+// A request that read its clock before the one that opened the window
+// (a concurrent request, or a replica whose clock is behind) is told to
+// wait no longer than the window.
+func TestRetryAfterIsAtMostTheWindow(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.register(t, "ada@example.com")
+	opened := e.clock.Now()
+	for i := range 10 {
+		_, err := e.Login(ctx, "ada@example.com", "wrong", client)
+		require.ErrorIs(t, err, domain.ErrInvalidCredentials, "attempt %d", i+1)
+	}
+
+	e.clock.Set(opened.Add(-time.Second))
+	_, err := e.Login(ctx, "ada@example.com", "wrong", client)
+	limited := requireRateLimited(t, err)
+	assert.Equal(t, 15*time.Minute, limited.RetryAfter)
+}
+
 func TestFailedLoginsFromOneClientAreLimited(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
