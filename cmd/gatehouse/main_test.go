@@ -79,11 +79,15 @@ func startServeWith(t *testing.T, vars map[string]string, hooks *serveHooks) (ad
 		cancel()
 		t.Fatalf("serve stopped before listening: %v\n%s", <-done, log)
 	}
-	go func() { _, _ = io.Copy(log, pr) }() // keep draining, or logging blocks the server
+	// Keep draining, or logging blocks the server. The pipe hands a write
+	// over once it is read, before the copy writes it to log, so stop
+	// waits for the copy too: everything serve logged is in log by then.
+	copied := make(chan struct{})
+	go func() { _, _ = io.Copy(log, pr); close(copied) }()
 	var once sync.Once
 	var err error
 	stop = func() error {
-		once.Do(func() { cancel(); err = <-done })
+		once.Do(func() { cancel(); err = <-done; <-copied })
 		return err
 	}
 	t.Cleanup(func() { _ = stop() })
