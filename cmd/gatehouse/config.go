@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/adapters/httpapi"
 	"github.com/gatehouse-auth/gatehouse/adapters/mail"
 )
 
@@ -37,6 +38,9 @@ type config struct {
 	// ShutdownGrace bounds the drain that follows: requests in flight,
 	// background work and queued mail.
 	ShutdownGrace time.Duration
+	// RequestTimeout bounds how long a request may wait for the database
+	// or a password hash before it answers 503 (httpapi.Config).
+	RequestTimeout time.Duration
 	// PprofAddr is the loopback address of the profiling listener
 	// (net/http/pprof); empty: there is none.
 	PprofAddr string
@@ -49,6 +53,11 @@ const minAdminKeyLength = 32
 var logLevels = map[string]slog.Level{
 	"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
 }
+
+// maxRequestTimeout is the longest GATEHOUSE_REQUEST_TIMEOUT accepted: a
+// request held longer than this holds a connection and its memory for no
+// client that is still waiting.
+const maxRequestTimeout = 5 * time.Minute
 
 // minSecretLength is the shortest GATEHOUSE_SECRET accepted: 32 bytes, the
 // size of the AES-256 key derived from it.
@@ -115,6 +124,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.ShutdownGrace, err = positiveDuration(get("GATEHOUSE_SHUTDOWN_GRACE", "10s")); err != nil {
 		bad("GATEHOUSE_SHUTDOWN_GRACE", "%v", err)
+	}
+	if c.RequestTimeout, err = positiveDuration(get("GATEHOUSE_REQUEST_TIMEOUT", httpapi.DefaultRequestTimeout.String())); err != nil {
+		bad("GATEHOUSE_REQUEST_TIMEOUT", "%v", err)
+	} else if c.RequestTimeout > maxRequestTimeout {
+		bad("GATEHOUSE_REQUEST_TIMEOUT", "must be at most %s", maxRequestTimeout)
 	}
 
 	level := get("GATEHOUSE_LOG_LEVEL", "info")

@@ -31,6 +31,7 @@ func TestConfigDefaultsNeedNoConfiguration(t *testing.T) {
 	assert.Equal(t, 10*time.Minute, c.PruneInterval)
 	assert.Equal(t, 2*time.Second, c.ShutdownDelay)
 	assert.Equal(t, 10*time.Second, c.ShutdownGrace)
+	assert.Equal(t, 10*time.Second, c.RequestTimeout)
 	assert.Empty(t, c.PprofAddr, "no profiling listener unless asked for")
 }
 
@@ -51,6 +52,7 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"GATEHOUSE_PRUNE_INTERVAL":    "off",
 		"GATEHOUSE_SHUTDOWN_DELAY":    "0s",
 		"GATEHOUSE_SHUTDOWN_GRACE":    "45s",
+		"GATEHOUSE_REQUEST_TIMEOUT":   "30s",
 		"GATEHOUSE_PPROF_ADDR":        "[::1]:6060",
 	}))
 	require.NoError(t, err)
@@ -70,6 +72,7 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 	assert.Zero(t, c.PruneInterval, "off: this replica never prunes")
 	assert.Zero(t, c.ShutdownDelay, "no delay is a valid choice")
 	assert.Equal(t, 45*time.Second, c.ShutdownGrace)
+	assert.Equal(t, 30*time.Second, c.RequestTimeout)
 	assert.Equal(t, "[::1]:6060", c.PprofAddr)
 }
 
@@ -101,6 +104,9 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"pprof on a public address": {map[string]string{"GATEHOUSE_PPROF_ADDR": "192.0.2.1:6060"}, "GATEHOUSE_PPROF_ADDR"},
 		"bad shutdown grace":        {map[string]string{"GATEHOUSE_SHUTDOWN_GRACE": "soon"}, "GATEHOUSE_SHUTDOWN_GRACE"},
 		"zero shutdown grace":       {map[string]string{"GATEHOUSE_SHUTDOWN_GRACE": "0s"}, "GATEHOUSE_SHUTDOWN_GRACE: \"0s\" must be positive"},
+		"bad request timeout":       {map[string]string{"GATEHOUSE_REQUEST_TIMEOUT": "10"}, "GATEHOUSE_REQUEST_TIMEOUT"},
+		"zero request timeout":      {map[string]string{"GATEHOUSE_REQUEST_TIMEOUT": "0s"}, "GATEHOUSE_REQUEST_TIMEOUT: \"0s\" must be positive"},
+		"endless request timeout":   {map[string]string{"GATEHOUSE_REQUEST_TIMEOUT": "1h"}, "GATEHOUSE_REQUEST_TIMEOUT: must be at most 5m0s"},
 	} {
 		_, err := loadConfig(env(tc.vars))
 		require.ErrorContains(t, err, tc.want, name)

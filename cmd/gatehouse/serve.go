@@ -121,11 +121,13 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 			Service: svc, KeySet: issuer, Logger: log, TrustedProxies: c.TrustedProxies,
 			PublicURL: c.PublicURL, AdminAPIKey: c.AdminAPIKey,
 			Ready: db.Ping, Draining: draining, Metrics: metrics,
+			RequestTimeout: c.RequestTimeout,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		// Past the request's own deadline, with time to write its 503.
+		WriteTimeout: c.RequestTimeout + 20*time.Second,
+		IdleTimeout:  2 * time.Minute,
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "version", version, "database", db.Dialect())
 

@@ -199,6 +199,38 @@ func TestServeDrainsOnStop(t *testing.T) {
 	assert.Less(t, loginLine, stoppedAt, "and before serve stopped")
 }
 
+// stalledHasher never finishes a password check: it waits for the
+// request's deadline.
+type stalledHasher struct{ domain.PasswordHasher }
+
+func (stalledHasher) Verify(ctx context.Context, _, _ string) (bool, bool, error) {
+	<-ctx.Done()
+	return false, false, ctx.Err()
+}
+
+// TestServeRequestTimeout: a login stuck behind its password check answers
+// 503 unavailable once GATEHOUSE_REQUEST_TIMEOUT has passed, well within a
+// client's patience that is shorter than the 10 s default.
+func TestServeRequestTimeout(t *testing.T) {
+	addr, _, _ := startServeWith(t, map[string]string{
+		"GATEHOUSE_DATABASE_URL":    "sqlite://" + filepath.Join(t.TempDir(), "gatehouse.db"),
+		"GATEHOUSE_REQUEST_TIMEOUT": "200ms",
+	}, &serveHooks{
+		hasher: func(next domain.PasswordHasher) domain.PasswordHasher { return stalledHasher{next} },
+	})
+	tokensOf(t, call(t, "POST", addr, "/v1/auth/register", credentials("ada@example.com", testPassword), ""), http.StatusCreated)
+
+	impatient := &http.Client{Timeout: 5 * time.Second}
+	res, err := impatient.Post("http://"+addr+"/v1/auth/login", "application/json",
+		strings.NewReader(credentials("ada@example.com", testPassword)))
+	require.NoError(t, err, "the login answers before the client gives up")
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	requireProblem(t, reply{status: res.StatusCode, header: res.Header, body: string(body)}, http.StatusServiceUnavailable, "unavailable")
+	assert.Equal(t, "1", res.Header.Get("Retry-After"))
+}
+
 // TestServeMetrics checks that GET /metrics carries what the wiring adds to
 // the HTTP edge's own metrics.
 func TestServeMetrics(t *testing.T) {
