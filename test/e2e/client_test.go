@@ -40,7 +40,9 @@ type client struct {
 // against it.
 func newClient(t *testing.T, srv *server) *client {
 	t.Helper()
-	c := &client{srv: srv, http: &http.Client{Timeout: 30 * time.Second}}
+	// Longer than the servers' GATEHOUSE_REQUEST_TIMEOUT (launch), so a
+	// request that waits too long gets the server's 503, not a timeout.
+	c := &client{srv: srv, http: &http.Client{Timeout: time.Minute}}
 	req := c.newRequest(t, http.MethodGet, "/openapi.json", "")
 	res, err := c.http.Do(req)
 	require.NoError(t, err)
