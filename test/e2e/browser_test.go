@@ -49,7 +49,10 @@ func newBrowser(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
+		// No UserDataDir: chromedp's own profile directory is removed once
+		// Chromium's child processes are gone too (they outlive the
+		// browser for a moment), which t.TempDir's removal would not wait
+		// for.
 		chromedp.Headless,
 		chromedp.DisableGPU,
 		// As root in a container: no user namespaces for the sandbox, and
@@ -58,7 +61,8 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-dev-shm-usage", true),
 	)
 	// Cleanups run last-in first-out: the tab closes, then the browser
-	// process ends and is waited for, then the profile directory goes.
+	// process ends and is waited for, and with it the profile directory's
+	// removal.
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	t.Cleanup(cancelAlloc)
 	tab, cancelTab := chromedp.NewContext(allocCtx)
