@@ -67,12 +67,18 @@ func startServeWith(t *testing.T, vars map[string]string, hooks *serveHooks) (ad
 	}()
 
 	log = &syncBuffer{}
-	lines := bufio.NewScanner(pr)
-	for addr == "" && lines.Scan() {
-		_, _ = log.Write(append(lines.Bytes(), '\n'))
+	// One reader for both phases: what it has read past the "listening"
+	// line is still in its buffer, and the copy below starts with that.
+	lines := bufio.NewReader(pr)
+	for addr == "" {
+		line, err := lines.ReadBytes('\n')
+		_, _ = log.Write(line)
 		var entry struct{ Msg, Addr string }
-		if json.Unmarshal(lines.Bytes(), &entry) == nil && entry.Msg == "listening" {
+		if json.Unmarshal(line, &entry) == nil && entry.Msg == "listening" {
 			addr = entry.Addr
+		}
+		if err != nil {
+			break
 		}
 	}
 	if addr == "" {
@@ -83,7 +89,7 @@ func startServeWith(t *testing.T, vars map[string]string, hooks *serveHooks) (ad
 	// over once it is read, before the copy writes it to log, so stop
 	// waits for the copy too: everything serve logged is in log by then.
 	copied := make(chan struct{})
-	go func() { _, _ = io.Copy(log, pr); close(copied) }()
+	go func() { _, _ = io.Copy(log, lines); close(copied) }()
 	var once sync.Once
 	var err error
 	stop = func() error {
