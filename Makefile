@@ -148,5 +148,5 @@ clean-test-containers:
 	@for id in $$(docker ps -aq --filter label=$(PGTEST_LABEL) 2>/dev/null); do \
 		pid="$$(docker inspect -f '{{index .Config.Labels "$(PGTEST_LABEL)"}}' "$$id" 2>/dev/null)"; \
 		case "$$pid" in ''|*[!0-9]*) ;; *) kill -0 "$$pid" 2>/dev/null && continue ;; esac; \
-		docker rm -f "$$id" >/dev/null; \
+		docker rm -f -v "$$id" >/dev/null; \
 	done

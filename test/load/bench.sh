@@ -141,7 +141,7 @@ cleanup() {
 	fi
 	stop_gatehouse
 	if [ -n "$pg_cid" ]; then
-		docker rm -f "$pg_cid" >/dev/null 2>&1 || log "could not remove container $pg_cid"
+		docker rm -f -v "$pg_cid" >/dev/null 2>&1 || log "could not remove container $pg_cid"
 	fi
 	if [ "$status" -eq 130 ] || [ "$status" -eq 143 ]; then
 		log "interrupted: no document written"

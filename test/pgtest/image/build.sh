@@ -76,6 +76,7 @@ TMPDIR="$workdir" mmdebstrap \
 log "rootfs built in $((SECONDS - start))s ($(du -h "$workdir/rootfs.tar" | cut -f1))"
 
 old_id="$(docker image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)"
+recipe="$("$HERE/recipe.sh")"
 
 log "importing as $IMAGE"
 docker import \
@@ -86,7 +87,9 @@ docker import \
 	--change 'ENV PGDATA=/var/lib/postgresql/data' \
 	--change 'ENV LANG=C.UTF-8' \
 	--change 'EXPOSE 5432' \
+	--change 'VOLUME /var/lib/postgresql/data' \
 	--change "LABEL org.opencontainers.image.description=\"PostgreSQL $PG_MAJOR from Debian $SUITE packages, for gatehouse integration tests\"" \
+	--change "LABEL io.gatehouse.image-recipe=$recipe" \
 	--message "built by test/pgtest/image/build.sh" \
 	- "$IMAGE" < "$workdir/rootfs.tar" >/dev/null
 

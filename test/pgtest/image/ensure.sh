@@ -6,9 +6,10 @@
 #
 # Order: IMAGE if present locally; else IMAGE if `docker pull` succeeds
 # (bounded by $GATEHOUSE_TEST_PULL_TIMEOUT seconds, default 60); else the
-# locally built gatehouse-test/postgres:15, building it with build.sh if
-# needed. Stdout gets exactly one line (the image name) or, when Docker is
-# missing or not answering, nothing (exit 0). Everything else goes to stderr.
+# locally built gatehouse-test/postgres:15, building it with build.sh if it
+# is missing or was built from another recipe (recipe.sh). Stdout gets
+# exactly one line (the image name) or, when Docker is missing or not
+# answering, nothing (exit 0). Everything else goes to stderr.
 set -euo pipefail
 
 WANT="${1:-${GATEHOUSE_TEST_POSTGRES_IMAGE:-postgres:17-alpine}}"
@@ -18,6 +19,10 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 log() { printf 'pgtest/image/ensure.sh: %s\n' "$*" >&2; }
 present() { docker image inspect "$1" >/dev/null 2>&1; }
+# built: the local image is present and was built from today's recipe.
+built() {
+	[ "$(docker image inspect --format '{{index .Config.Labels "io.gatehouse.image-recipe"}}' "$LOCAL_IMAGE" 2>/dev/null)" = "$("$HERE/recipe.sh")" ]
+}
 
 if ! command -v docker >/dev/null 2>&1; then
 	log "docker is not installed; no PostgreSQL image available"
@@ -28,7 +33,7 @@ if ! timeout 20 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; t
 	exit 0
 fi
 
-if present "$WANT"; then
+if [ "$WANT" != "$LOCAL_IMAGE" ] && present "$WANT"; then
 	echo "$WANT"
 	exit 0
 fi
@@ -43,7 +48,7 @@ if [ "$WANT" != "$LOCAL_IMAGE" ]; then
 	log "pull of $WANT failed (${err:-timed out}); falling back to $LOCAL_IMAGE"
 fi
 
-if present "$LOCAL_IMAGE"; then
+if built; then
 	echo "$LOCAL_IMAGE"
 	exit 0
 fi
@@ -56,12 +61,15 @@ if command -v flock >/dev/null 2>&1; then
 		log "another build of $LOCAL_IMAGE is running; waiting for it"
 		flock 9
 	fi
-	if present "$LOCAL_IMAGE"; then
+	if built; then
 		echo "$LOCAL_IMAGE"
 		exit 0
 	fi
 fi
 
+if present "$LOCAL_IMAGE"; then
+	log "rebuilding $LOCAL_IMAGE: it was built from an older recipe (test/pgtest/image)"
+fi
 log "building $LOCAL_IMAGE from Debian packages (about a minute)"
 if ! "$HERE/build.sh" "$LOCAL_IMAGE" >&2; then
 	log "building $LOCAL_IMAGE failed"
