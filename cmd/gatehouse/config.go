@@ -54,10 +54,14 @@ var logLevels = map[string]slog.Level{
 	"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
 }
 
-// maxRequestTimeout is the longest GATEHOUSE_REQUEST_TIMEOUT accepted: a
-// request held longer than this holds a connection and its memory for no
-// client that is still waiting.
-const maxRequestTimeout = 5 * time.Minute
+// minRequestTimeout and maxRequestTimeout bound GATEHOUSE_REQUEST_TIMEOUT.
+// Below the minimum even a healthy database's answer would come too late
+// and every request would be a 503; a request held past the maximum holds
+// a connection and its memory for a client unlikely to be waiting.
+const (
+	minRequestTimeout = 100 * time.Millisecond
+	maxRequestTimeout = 5 * time.Minute
+)
 
 // minSecretLength is the shortest GATEHOUSE_SECRET accepted: 32 bytes, the
 // size of the AES-256 key derived from it.
@@ -127,8 +131,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.RequestTimeout, err = positiveDuration(get("GATEHOUSE_REQUEST_TIMEOUT", httpapi.DefaultRequestTimeout.String())); err != nil {
 		bad("GATEHOUSE_REQUEST_TIMEOUT", "%v", err)
-	} else if c.RequestTimeout > maxRequestTimeout {
-		bad("GATEHOUSE_REQUEST_TIMEOUT", "must be at most %s", maxRequestTimeout)
+	} else if c.RequestTimeout < minRequestTimeout || c.RequestTimeout > maxRequestTimeout {
+		bad("GATEHOUSE_REQUEST_TIMEOUT", "must be from %s to %s", minRequestTimeout, maxRequestTimeout)
 	}
 
 	level := get("GATEHOUSE_LOG_LEVEL", "info")

@@ -106,7 +106,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"zero shutdown grace":       {map[string]string{"GATEHOUSE_SHUTDOWN_GRACE": "0s"}, "GATEHOUSE_SHUTDOWN_GRACE: \"0s\" must be positive"},
 		"bad request timeout":       {map[string]string{"GATEHOUSE_REQUEST_TIMEOUT": "10"}, "GATEHOUSE_REQUEST_TIMEOUT"},
 		"zero request timeout":      {map[string]string{"GATEHOUSE_REQUEST_TIMEOUT": "0s"}, "GATEHOUSE_REQUEST_TIMEOUT: \"0s\" must be positive"},
-		"endless request timeout":   {map[string]string{"GATEHOUSE_REQUEST_TIMEOUT": "1h"}, "GATEHOUSE_REQUEST_TIMEOUT: must be at most 5m0s"},
+		"endless request timeout":   {map[string]string{"GATEHOUSE_REQUEST_TIMEOUT": "1h"}, "GATEHOUSE_REQUEST_TIMEOUT: must be from 100ms to 5m0s"},
+		"instant request timeout":   {map[string]string{"GATEHOUSE_REQUEST_TIMEOUT": "1ns"}, "GATEHOUSE_REQUEST_TIMEOUT: must be from 100ms to 5m0s"},
 	} {
 		_, err := loadConfig(env(tc.vars))
 		require.ErrorContains(t, err, tc.want, name)

@@ -125,8 +125,9 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		// Past the request's own deadline, with time to write its 503.
-		WriteTimeout: c.RequestTimeout + 20*time.Second,
+		// Past the request's own deadline, with time to write its 503,
+		// and never shorter than the time a body may take to arrive.
+		WriteTimeout: max(30*time.Second, c.RequestTimeout+20*time.Second),
 		IdleTimeout:  2 * time.Minute,
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "version", version, "database", db.Dialect())
