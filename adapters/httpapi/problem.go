@@ -174,7 +174,9 @@ func problemFor(err error) problem {
 }
 
 // retryAfterSeconds is d in whole seconds, rounded up so that a client
-// that waits that long is not refused again, and at least 1.
+// that waits that long is not refused again for the same reason (a
+// request racing it, or a clock of another replica, may still differ by
+// a moment), and at least 1.
 func retryAfterSeconds(d time.Duration) int64 {
 	s := int64(d / time.Second)
 	if d%time.Second > 0 {
