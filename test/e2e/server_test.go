@@ -218,7 +218,7 @@ const failureLogLines = 200
 
 // lastLines returns the last n lines of s.
 func lastLines(s string, n int) string {
-	lines := strings.SplitAfter(s, "\n")
+	lines := strings.SplitAfter(strings.TrimSuffix(s, "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "")
 }
 
