@@ -68,15 +68,15 @@ if command -v flock >/dev/null 2>&1 && { exec 9>"$lock"; } 2>/dev/null; then
 	fi
 fi
 
-outdated=false
 if present "$LOCAL_IMAGE"; then
-	outdated=true
 	log "rebuilding $LOCAL_IMAGE: it was built from an older recipe (test/pgtest/image)"
 fi
 log "building $LOCAL_IMAGE from Debian packages (about a minute)"
 if ! "$HERE/build.sh" "$LOCAL_IMAGE" >&2; then
-	if $outdated && present "$LOCAL_IMAGE"; then
-		# build.sh needs root; an older image still serves the tests.
+	# build.sh replaces the image only once its new one is imported, so an
+	# image still here is the older one; it still serves the tests (the
+	# rebuild needs root).
+	if present "$LOCAL_IMAGE"; then
 		log "building $LOCAL_IMAGE failed; using the one built from an older recipe"
 		echo "$LOCAL_IMAGE"
 		exit 0
