@@ -43,6 +43,11 @@ func call(t *testing.T, method, addr, path, body, bearer string) reply {
 
 // send is call for any goroutine: it returns its error.
 func send(method, addr, path, body, bearer string) (reply, error) {
+	return sendWith(client, method, addr, path, body, bearer)
+}
+
+// sendWith is send through c.
+func sendWith(c *http.Client, method, addr, path, body, bearer string) (reply, error) {
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
@@ -57,7 +62,7 @@ func send(method, addr, path, body, bearer string) (reply, error) {
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
-	res, err := client.Do(req)
+	res, err := c.Do(req)
 	if err != nil {
 		return reply{}, err
 	}
@@ -221,14 +226,10 @@ func TestServeRequestTimeout(t *testing.T) {
 	tokensOf(t, call(t, "POST", addr, "/v1/auth/register", credentials("ada@example.com", testPassword), ""), http.StatusCreated)
 
 	impatient := &http.Client{Timeout: 5 * time.Second}
-	res, err := impatient.Post("http://"+addr+"/v1/auth/login", "application/json",
-		strings.NewReader(credentials("ada@example.com", testPassword)))
+	r, err := sendWith(impatient, "POST", addr, "/v1/auth/login", credentials("ada@example.com", testPassword), "")
 	require.NoError(t, err, "the login answers before the client gives up")
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	requireProblem(t, reply{status: res.StatusCode, header: res.Header, body: string(body)}, http.StatusServiceUnavailable, "unavailable")
-	assert.Equal(t, "1", res.Header.Get("Retry-After"))
+	requireProblem(t, r, http.StatusServiceUnavailable, "unavailable")
+	assert.Equal(t, "1", r.header.Get("Retry-After"))
 }
 
 // TestServeMetrics checks that GET /metrics carries what the wiring adds to
