@@ -28,6 +28,10 @@ type serveHooks struct {
 	delay func(time.Duration) <-chan time.Time
 }
 
+// readTimeout bounds how long a request, its body included, may take to
+// arrive.
+const readTimeout = 30 * time.Second
+
 // serve runs the HTTP service until ctx ends, then shuts it down (see
 // serveWith).
 func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
@@ -124,10 +128,10 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 			RequestTimeout: c.RequestTimeout,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		ReadTimeout:       readTimeout,
 		// Past the request's own deadline, with time to write its 503,
 		// and never shorter than the time a body may take to arrive.
-		WriteTimeout: max(30*time.Second, c.RequestTimeout+20*time.Second),
+		WriteTimeout: max(readTimeout, c.RequestTimeout+20*time.Second),
 		IdleTimeout:  2 * time.Minute,
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "version", version, "database", db.Dialect())
