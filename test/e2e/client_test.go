@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -40,9 +39,9 @@ type client struct {
 // against it.
 func newClient(t *testing.T, srv *server) *client {
 	t.Helper()
-	// Longer than the servers' GATEHOUSE_REQUEST_TIMEOUT (launch), so a
-	// request that waits too long gets the server's 503, not a timeout.
-	c := &client{srv: srv, http: &http.Client{Timeout: time.Minute}}
+	// Longer than the servers' request timeout, so a request that waits
+	// too long gets the server's 503, not a timeout of the client's.
+	c := &client{srv: srv, http: &http.Client{Timeout: 2 * requestTimeout}}
 	req := c.newRequest(t, http.MethodGet, "/openapi.json", "")
 	res, err := c.http.Do(req)
 	require.NoError(t, err)
