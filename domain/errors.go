@@ -14,6 +14,13 @@ var (
 	ErrInvalidTier = errors.New("invalid tier")
 	// ErrInvalidTokenKind means a string names no token kind.
 	ErrInvalidTokenKind = errors.New("invalid token kind")
+	// ErrInvalidAuthMethod means a string names no authentication method.
+	ErrInvalidAuthMethod = errors.New("invalid authentication method")
+	// ErrInsideUnitOfWork means a standalone store (see Standalone) was
+	// called inside a unit of work, which it never joins. Stores refuse
+	// the call at once rather than wait for a connection the unit of work
+	// may be holding.
+	ErrInsideUnitOfWork = errors.New("standalone store used inside a unit of work")
 )
 
 // Errors of the authentication flows.

@@ -104,6 +104,17 @@ type Stores struct {
 	Sessions SessionStore
 }
 
+// Standalone are the stores that live outside every unit of work: each of
+// their calls is atomic on its own and commits at once, so that a rate-limit
+// count or a lock outlives the request that made it, whatever that request's
+// unit of work does. Calling one inside InTx's fn returns an error wrapping
+// ErrInsideUnitOfWork: use them before or after a unit of work, never within.
+type Standalone struct {
+	Keys       KeyStore
+	RateLimits RateLimitStore
+	Locker     Locker
+}
+
 // Transactor runs units of work. InTx runs fn atomically: if fn returns an
 // error or panics, nothing that fn wrote through s is kept, and the error
 // (or panic) is passed on to the caller. Stores handed to fn must not be

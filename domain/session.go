@@ -11,11 +11,14 @@ type SessionID string
 // away stays known to the store, so that presenting one again can be detected
 // as reuse and revoke the whole family.
 type Session struct {
-	ID         SessionID
-	UserID     UserID
-	TokenHash  string // HashToken of the current refresh token
-	UserAgent  string
-	IP         string
+	ID        SessionID
+	UserID    UserID
+	TokenHash string // HashToken of the current refresh token
+	UserAgent string
+	IP        string
+	// Methods are how the user authenticated when the session started, in
+	// the order they were used; empty for an anonymous session.
+	Methods    []AuthMethod
 	CreatedAt  time.Time
 	LastUsedAt time.Time
 	ExpiresAt  time.Time
