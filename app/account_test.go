@@ -14,26 +14,26 @@ func TestDeleteAccountNeedsThePasswordAndFreesTheEmail(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	tokens := e.register(t, "ada@example.com")
-	bearer := e.claims(t, tokens.AccessToken)
+	bearer := e.Claims(t, tokens.AccessToken)
 
-	require.ErrorIs(t, e.DeleteAccount(ctx, bearer, "wrong"), domain.ErrInvalidCredentials)
-	require.NoError(t, e.DeleteAccount(ctx, bearer, "correct horse battery staple"))
+	require.ErrorIs(t, e.Account.DeleteAccount(ctx, bearer, "wrong"), domain.ErrInvalidCredentials)
+	require.NoError(t, e.Account.DeleteAccount(ctx, bearer, "correct horse battery staple"))
 
-	_, err := e.Me(ctx, bearer)
+	_, err := e.Account.Me(ctx, bearer)
 	require.ErrorIs(t, err, domain.ErrInvalidAccessToken)
-	_, err = e.Refresh(ctx, tokens.RefreshToken)
+	_, err = e.Auth.Refresh(ctx, tokens.RefreshToken)
 	require.ErrorIs(t, err, domain.ErrInvalidRefreshToken, "its sessions went with it")
 	again := e.register(t, "ada@example.com")
 	assert.NotEqual(t, tokens.User.ID, again.User.ID, "the email registers again as a new user")
-	require.ErrorIs(t, e.DeleteAccount(ctx, bearer, "correct horse battery staple"), domain.ErrInvalidAccessToken)
+	require.ErrorIs(t, e.Account.DeleteAccount(ctx, bearer, "correct horse battery staple"), domain.ErrInvalidAccessToken)
 }
 
 func TestDeleteAnonymousAccount(t *testing.T) {
 	e := newEnv(t)
-	anon, err := e.Anonymous(context.Background(), client)
+	anon, err := e.Auth.Anonymous(context.Background(), client)
 	require.NoError(t, err)
-	require.NoError(t, e.DeleteAccount(context.Background(), e.claims(t, anon.AccessToken), ""))
-	_, err = e.store.Stores().Users.ByID(context.Background(), anon.User.ID)
+	require.NoError(t, e.Account.DeleteAccount(context.Background(), e.Claims(t, anon.AccessToken), ""))
+	_, err = e.Store.Stores().Users.ByID(context.Background(), anon.User.ID)
 	require.ErrorIs(t, err, domain.ErrNotFound)
 }
 
@@ -41,12 +41,12 @@ func TestSessionsListAndRevoke(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	current := e.register(t, "ada@example.com")
-	other, err := e.Login(ctx, "ada@example.com", "correct horse battery staple", client)
+	other, err := e.Auth.Login(ctx, "ada@example.com", "correct horse battery staple", client)
 	require.NoError(t, err)
 	stranger := e.register(t, "eve@example.com")
-	bearer := e.claims(t, current.AccessToken)
+	bearer := e.Claims(t, current.AccessToken)
 
-	list, err := e.Sessions(ctx, bearer)
+	list, err := e.Account.Sessions(ctx, bearer)
 	require.NoError(t, err)
 	require.Len(t, list, 2)
 	currents := 0
@@ -59,16 +59,16 @@ func TestSessionsListAndRevoke(t *testing.T) {
 	}
 	assert.Equal(t, 1, currents)
 
-	strangerSession := e.claims(t, stranger.AccessToken).SessionID
-	require.ErrorIs(t, e.RevokeSession(ctx, bearer, strangerSession), domain.ErrNotFound, "not the caller's")
-	require.ErrorIs(t, e.RevokeSession(ctx, bearer, "no-such-session"), domain.ErrNotFound)
-	_, err = e.Refresh(ctx, stranger.RefreshToken)
+	strangerSession := e.Claims(t, stranger.AccessToken).SessionID
+	require.ErrorIs(t, e.Account.RevokeSession(ctx, bearer, strangerSession), domain.ErrNotFound, "not the caller's")
+	require.ErrorIs(t, e.Account.RevokeSession(ctx, bearer, "no-such-session"), domain.ErrNotFound)
+	_, err = e.Auth.Refresh(ctx, stranger.RefreshToken)
 	require.NoError(t, err, "the stranger's session is untouched")
 
-	require.NoError(t, e.RevokeSession(ctx, bearer, e.claims(t, other.AccessToken).SessionID))
-	_, err = e.Refresh(ctx, other.RefreshToken)
+	require.NoError(t, e.Account.RevokeSession(ctx, bearer, e.Claims(t, other.AccessToken).SessionID))
+	_, err = e.Auth.Refresh(ctx, other.RefreshToken)
 	require.ErrorIs(t, err, domain.ErrInvalidRefreshToken)
-	list, err = e.Sessions(ctx, bearer)
+	list, err = e.Account.Sessions(ctx, bearer)
 	require.NoError(t, err)
 	require.Len(t, list, 1)
 }
@@ -78,21 +78,21 @@ func TestAdminSetTierReachesTheNextAccessToken(t *testing.T) {
 	ctx := context.Background()
 	tokens := e.register(t, "ada@example.com")
 
-	u, err := e.AdminSetTier(ctx, tokens.User.ID, "member")
+	u, err := e.Admin.SetTier(ctx, tokens.User.ID, "member")
 	require.NoError(t, err)
 	assert.Equal(t, domain.TierMember, u.Tier)
-	got, err := e.AdminUser(ctx, tokens.User.ID)
+	got, err := e.Admin.User(ctx, tokens.User.ID)
 	require.NoError(t, err)
 	assert.Equal(t, domain.TierMember, got.Tier)
-	refreshed, err := e.Refresh(ctx, tokens.RefreshToken)
+	refreshed, err := e.Auth.Refresh(ctx, tokens.RefreshToken)
 	require.NoError(t, err)
-	assert.Equal(t, domain.TierMember, e.claims(t, refreshed.AccessToken).Tier)
+	assert.Equal(t, domain.TierMember, e.Claims(t, refreshed.AccessToken).Tier)
 
-	_, err = e.AdminSetTier(ctx, tokens.User.ID, "Gold")
+	_, err = e.Admin.SetTier(ctx, tokens.User.ID, "Gold")
 	requireProblems(t, err, "tier:invalid_tier")
-	_, err = e.AdminSetTier(ctx, "no-such-user", "free")
+	_, err = e.Admin.SetTier(ctx, "no-such-user", "free")
 	require.ErrorIs(t, err, domain.ErrNotFound)
-	_, err = e.AdminUser(ctx, "no-such-user")
+	_, err = e.Admin.User(ctx, "no-such-user")
 	require.ErrorIs(t, err, domain.ErrNotFound)
 }
 
@@ -100,17 +100,17 @@ func TestAdminTierChangesCannotCrossRegistration(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	registered := e.register(t, "ada@example.com")
-	anon, err := e.Anonymous(ctx, client)
+	anon, err := e.Auth.Anonymous(ctx, client)
 	require.NoError(t, err)
 
-	_, err = e.AdminSetTier(ctx, registered.User.ID, "anonymous")
+	_, err = e.Admin.SetTier(ctx, registered.User.ID, "anonymous")
 	requireProblems(t, err, "tier:invalid_tier")
-	_, err = e.AdminSetTier(ctx, anon.User.ID, "member")
+	_, err = e.Admin.SetTier(ctx, anon.User.ID, "member")
 	requireProblems(t, err, "tier:invalid_tier")
 
-	require.ErrorIs(t, e.DeleteAccount(ctx, e.claims(t, registered.AccessToken), ""), domain.ErrInvalidCredentials,
+	require.ErrorIs(t, e.Account.DeleteAccount(ctx, e.Claims(t, registered.AccessToken), ""), domain.ErrInvalidCredentials,
 		"a registered user still needs the password")
-	u, err := e.AdminUser(ctx, registered.User.ID)
+	u, err := e.Admin.User(ctx, registered.User.ID)
 	require.NoError(t, err)
 	assert.Equal(t, domain.TierFree, u.Tier, "the refused change changed nothing")
 }
@@ -119,7 +119,7 @@ func TestSessionsOfADeletedUser(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	tokens := e.register(t, "ada@example.com")
-	require.NoError(t, e.store.Stores().Users.Delete(ctx, tokens.User.ID))
-	_, err := e.Sessions(ctx, e.claims(t, tokens.AccessToken))
+	require.NoError(t, e.Store.Stores().Users.Delete(ctx, tokens.User.ID))
+	_, err := e.Account.Sessions(ctx, e.Claims(t, tokens.AccessToken))
 	require.ErrorIs(t, err, domain.ErrInvalidAccessToken)
 }

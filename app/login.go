@@ -18,52 +18,56 @@ import (
 // limitLoginClient), counted before the password is checked and reset by a
 // success; an unknown email is counted alike. Over the limit it returns a
 // *domain.RateLimitedError without checking the password.
-func (s *Service) Login(ctx context.Context, email, password string, c Client) (Tokens, error) {
+func (a *Auth) Login(ctx context.Context, email, password string, c Client) (Tokens, error) {
 	email = domain.NormalizeEmail(email)
 	limits := []check{limitLoginClient.on(email + "|" + c.IP), limitLoginAccount.on(email)}
-	if err := s.hit(ctx, s.Clock.Now(), limits...); err != nil {
+	if err := a.limits.hit(ctx, a.clock.Now(), limits...); err != nil {
 		return Tokens{}, err
 	}
-	user, err := s.Stores.Users.ByEmail(ctx, email)
+	user, err := a.stores.Users.ByEmail(ctx, email)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
-		if _, _, err := s.Hasher.Verify(ctx, s.dummyHash, password); err != nil {
+		if _, _, err := a.hasher.Verify(ctx, a.dummyHash, password); err != nil {
 			return Tokens{}, fmt.Errorf("app: login: %w", err)
 		}
 		return Tokens{}, domain.ErrInvalidCredentials
 	case err != nil:
 		return Tokens{}, fmt.Errorf("app: login: %w", err)
 	}
-	match, rehash, err := s.Hasher.Verify(ctx, user.PasswordHash, password)
+	match, rehash, err := a.hasher.Verify(ctx, user.PasswordHash, password)
 	if err != nil {
 		return Tokens{}, fmt.Errorf("app: login: %w", err)
 	}
 	if !match {
 		return Tokens{}, domain.ErrInvalidCredentials
 	}
-	s.reset(ctx, limits...)
+	a.limits.reset(ctx, limits...)
 	if rehash {
-		s.upgradeHash(ctx, user, password)
+		a.upgradeHash(ctx, user, password)
 	}
 
-	now := s.Clock.Now()
-	session, refresh := s.newSession(user.ID, c, now)
-	if session, err = s.Stores.Sessions.Create(ctx, session); err != nil {
+	now := a.clock.Now()
+	var g grant
+	err = a.tx.InTx(ctx, func(ctx context.Context, tx domain.Stores) error {
+		g, err = a.kernel.start(ctx, tx, signIn{user: user, methods: []domain.AuthMethod{domain.AuthPassword}, client: c}, now)
+		return err
+	})
+	if err != nil {
 		return Tokens{}, fmt.Errorf("app: login: %w", err)
 	}
-	return s.issue(ctx, user, session.ID, refresh, now)
+	return a.kernel.issue(ctx, g, now)
 }
 
 // upgradeHash replaces user's password hash with one in the current scheme.
 // A failure only postpones the upgrade to the next login, so it is logged
 // and the login goes on.
-func (s *Service) upgradeHash(ctx context.Context, user domain.User, password string) {
-	hash, err := s.Hasher.Hash(ctx, password)
+func (a *Auth) upgradeHash(ctx context.Context, user domain.User, password string) {
+	hash, err := a.hasher.Hash(ctx, password)
 	if err == nil {
-		user.PasswordHash, user.UpdatedAt = hash, s.Clock.Now()
-		_, err = s.Stores.Users.Update(ctx, user)
+		user.PasswordHash, user.UpdatedAt = hash, a.clock.Now()
+		_, err = a.stores.Users.Update(ctx, user)
 	}
 	if err != nil {
-		s.Logger.WarnContext(ctx, "password hash upgrade failed", "user_id", user.ID, "error", err)
+		a.log.WarnContext(ctx, "password hash upgrade failed", "user_id", user.ID, "error", err)
 	}
 }

@@ -11,20 +11,20 @@ import (
 // Logout revokes the session refreshToken belongs to, whether the token is
 // its current one or one it rotated away. An unknown token is not an error:
 // logging out twice, or after the session expired, succeeds.
-func (s *Service) Logout(ctx context.Context, refreshToken string) error {
-	if !wellFormedToken(refreshToken) {
+func (a *Auth) Logout(ctx context.Context, refreshToken string) error {
+	if !domain.WellFormedOpaqueToken(refreshToken) {
 		return nil
 	}
 	hash := domain.HashToken(refreshToken)
-	session, err := s.Stores.Sessions.ByTokenHash(ctx, hash)
+	session, err := a.stores.Sessions.ByTokenHash(ctx, hash)
 	if errors.Is(err, domain.ErrNotFound) {
-		session, err = s.Stores.Sessions.ByRotatedHash(ctx, hash)
+		session, err = a.stores.Sessions.ByRotatedHash(ctx, hash)
 	}
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil
 	}
 	if err == nil {
-		err = s.Stores.Sessions.Revoke(ctx, session.ID, s.Clock.Now())
+		err = a.stores.Sessions.Revoke(ctx, session.ID, a.clock.Now())
 	}
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return fmt.Errorf("app: logout: %w", err)

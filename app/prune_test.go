@@ -18,15 +18,12 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/app"
 	"github.com/gatehouse-auth/gatehouse/domain"
+	"github.com/gatehouse-auth/gatehouse/test/apptest"
 )
 
-// pruneConfig is the service configuration with prune batches of batch
-// rows, at most maxBatches of each kind per run.
-func pruneConfig(batch, maxBatches int) app.Config {
-	return app.Config{
-		AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL, PublicURL: publicURL,
-		PruneBatch: batch, PruneMaxBatches: maxBatches,
-	}
+// deleted is PruneReport.Deleted of a run that reached every kind.
+func deleted(tokens, sessions, rateLimits int) map[string]int {
+	return map[string]int{"tokens": tokens, "sessions": sessions, "rate_limits": rateLimits}
 }
 
 // deleteSpy stands between Prune and a store's DeleteExpired: it records
@@ -85,20 +82,23 @@ func (s spiedSessions) DeleteExpired(ctx context.Context, now time.Time, limit i
 // session stores, and logs to log.
 type spiedEnv struct {
 	*env
-	tokens, sessions *deleteSpy
-	log              *bytes.Buffer
+	tokenSpy, sessionSpy *deleteSpy
+	log                  *bytes.Buffer
 }
 
-func newSpiedEnv(t *testing.T, cfg app.Config) *spiedEnv {
+// newSpiedEnv builds a spiedEnv that prunes in batches of batch rows, at
+// most maxBatches of each kind per run; a batch of 0 keeps the defaults.
+func newSpiedEnv(t *testing.T, batch, maxBatches int) *spiedEnv {
 	t.Helper()
-	e := &spiedEnv{env: newEnvWith(t, cfg), tokens: &deleteSpy{}, sessions: &deleteSpy{}, log: &bytes.Buffer{}}
-	deps := e.Service.Deps
-	deps.Stores.Tokens = spiedTokens{deps.Stores.Tokens, e.tokens}
-	deps.Stores.Sessions = spiedSessions{deps.Stores.Sessions, e.sessions}
-	deps.Logger = slog.New(slog.NewJSONHandler(e.log, nil))
-	svc, err := app.New(context.Background(), deps, cfg)
-	require.NoError(t, err)
-	e.Service = svc
+	e := &spiedEnv{tokenSpy: &deleteSpy{}, sessionSpy: &deleteSpy{}, log: &bytes.Buffer{}}
+	e.env = newEnv(t, apptest.WithPorts(func(p *app.Ports) {
+		p.Stores.Tokens = spiedTokens{p.Stores.Tokens, e.tokenSpy}
+		p.Stores.Sessions = spiedSessions{p.Stores.Sessions, e.sessionSpy}
+		p.Logger = slog.New(slog.NewJSONHandler(e.log, nil))
+	}))
+	if batch > 0 {
+		app.SetPruneBatches(e.Maintenance, batch, maxBatches)
+	}
 	return e
 }
 
@@ -108,8 +108,8 @@ var seededUsers atomic.Int64
 // seedUser stores a user for tokens and sessions to belong to.
 func seedUser(t *testing.T, e *env) domain.UserID {
 	t.Helper()
-	now := e.clock.Now()
-	u, err := e.store.Stores().Users.Create(context.Background(), domain.User{
+	now := e.Clock.Now()
+	u, err := e.Store.Stores().Users.Create(context.Background(), domain.User{
 		Email: fmt.Sprintf("prune-%d@example.com", seededUsers.Add(1)), PasswordHash: "fake$pw",
 		Tier: domain.TierFree, CreatedAt: now, UpdatedAt: now,
 	})
@@ -121,9 +121,9 @@ func seedUser(t *testing.T, e *env) domain.UserID {
 // that expires at expires.
 func seedToken(t *testing.T, e *env, user domain.UserID, name string, expires time.Time) {
 	t.Helper()
-	_, err := e.store.Stores().Tokens.Create(context.Background(), domain.Token{
+	_, err := e.Store.Stores().Tokens.Create(context.Background(), domain.Token{
 		UserID: user, Kind: domain.TokenPasswordReset, Hash: domain.HashToken(name),
-		ExpiresAt: expires, CreatedAt: e.clock.Now().Add(-48 * time.Hour),
+		ExpiresAt: expires, CreatedAt: e.Clock.Now().Add(-48 * time.Hour),
 	})
 	require.NoError(t, err)
 }
@@ -131,8 +131,8 @@ func seedToken(t *testing.T, e *env, user domain.UserID, name string, expires ti
 // seedSession stores a session that expires at expires.
 func seedSession(t *testing.T, e *env, user domain.UserID, name string, expires time.Time) domain.SessionID {
 	t.Helper()
-	created := e.clock.Now().Add(-48 * time.Hour)
-	s, err := e.store.Stores().Sessions.Create(context.Background(), domain.Session{
+	created := e.Clock.Now().Add(-48 * time.Hour)
+	s, err := e.Store.Stores().Sessions.Create(context.Background(), domain.Session{
 		UserID: user, TokenHash: domain.HashToken(name), CreatedAt: created, LastUsedAt: created, ExpiresAt: expires,
 	})
 	require.NoError(t, err)
@@ -143,8 +143,8 @@ func seedSession(t *testing.T, e *env, user domain.UserID, name string, expires 
 // expired or not: it looks it up at an instant before any seeded expiry.
 func tokenStored(t *testing.T, e *env, name string) bool {
 	t.Helper()
-	_, err := e.store.Stores().Tokens.Find(context.Background(), domain.TokenPasswordReset,
-		domain.HashToken(name), e.clock.Now().Add(-24*time.Hour))
+	_, err := e.Store.Stores().Tokens.Find(context.Background(), domain.TokenPasswordReset,
+		domain.HashToken(name), e.Clock.Now().Add(-24*time.Hour))
 	if errors.Is(err, domain.ErrNotFound) {
 		return false
 	}
@@ -155,7 +155,7 @@ func tokenStored(t *testing.T, e *env, name string) bool {
 // sessionStored reports whether the session is still stored.
 func sessionStored(t *testing.T, e *env, id domain.SessionID) bool {
 	t.Helper()
-	_, err := e.store.Stores().Sessions.ByID(context.Background(), id)
+	_, err := e.Store.Stores().Sessions.ByID(context.Background(), id)
 	if errors.Is(err, domain.ErrNotFound) {
 		return false
 	}
@@ -166,7 +166,7 @@ func sessionStored(t *testing.T, e *env, id domain.SessionID) bool {
 // hitAt counts one event for key at now in windows of window.
 func hitAt(t *testing.T, e *env, key string, window time.Duration, now time.Time) int {
 	t.Helper()
-	count, _, err := e.store.RateLimits().Hit(context.Background(), key, window, now)
+	count, _, err := e.Store.Standalone().RateLimits.Hit(context.Background(), key, window, now)
 	require.NoError(t, err)
 	return count
 }
@@ -174,7 +174,7 @@ func hitAt(t *testing.T, e *env, key string, window time.Duration, now time.Time
 func TestPruneDeletesExpiredRowsAndKeepsLiveOnes(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	now := e.clock.Now()
+	now := e.Clock.Now()
 	user := seedUser(t, e)
 
 	seedToken(t, e, user, "expired-long-ago", now.Add(-time.Hour))
@@ -190,9 +190,9 @@ func TestPruneDeletesExpiredRowsAndKeepsLiveOnes(t *testing.T) {
 	hitAt(t, e, "ends-now", time.Minute, now.Add(-time.Minute)) // ends at now
 	hitAt(t, e, "running", time.Hour, now.Add(-time.Minute))
 
-	r, err := e.Prune(ctx)
+	r, err := e.Maintenance.Prune(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, app.PruneReport{Tokens: 3, Sessions: 2, RateLimits: 2}, r)
+	assert.Equal(t, app.PruneReport{Deleted: deleted(3, 2, 2)}, r)
 
 	for _, name := range []string{"expired-long-ago", "expired", "expires-now"} {
 		assert.False(t, tokenStored(t, e, name), "expired token %s was deleted", name)
@@ -203,9 +203,9 @@ func TestPruneDeletesExpiredRowsAndKeepsLiveOnes(t *testing.T) {
 	}
 	assert.True(t, sessionStored(t, e, liveSession), "the live session was kept")
 
-	r, err = e.Prune(ctx)
+	r, err = e.Maintenance.Prune(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, app.PruneReport{}, r, "nothing expired is left")
+	assert.Equal(t, app.PruneReport{Deleted: deleted(0, 0, 0)}, r, "nothing expired is left")
 
 	// A hit within a deleted window starts over at 1; one within a kept
 	// window counts on.
@@ -215,9 +215,9 @@ func TestPruneDeletesExpiredRowsAndKeepsLiveOnes(t *testing.T) {
 }
 
 func TestPruneBoundsEachRunToMaxBatches(t *testing.T) {
-	e := newSpiedEnv(t, pruneConfig(2, 3))
+	e := newSpiedEnv(t, 2, 3)
 	ctx := context.Background()
-	now := e.clock.Now()
+	now := e.Clock.Now()
 	user := seedUser(t, e.env)
 	for _, name := range []string{"t1", "t2", "t3", "t4", "t5", "t6", "t7"} {
 		seedToken(t, e.env, user, name, now.Add(-time.Minute))
@@ -226,118 +226,116 @@ func TestPruneBoundsEachRunToMaxBatches(t *testing.T) {
 		seedSession(t, e.env, user, name, now.Add(-time.Minute))
 	}
 
-	r, err := e.Prune(ctx)
+	r, err := e.Maintenance.Prune(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, app.PruneReport{Tokens: 6, Sessions: 3, Partial: true}, r,
+	assert.Equal(t, app.PruneReport{Deleted: deleted(6, 3, 0), Partial: true}, r,
 		"three batches of two tokens, then the bound; the sessions end with a short batch")
-	assert.Equal(t, []int{2, 2, 2}, e.tokens.calls(), "token batches of the first run")
-	assert.Equal(t, []int{2, 2}, e.sessions.calls(), "session batches of the first run")
+	assert.Equal(t, []int{2, 2, 2}, e.tokenSpy.calls(), "token batches of the first run")
+	assert.Equal(t, []int{2, 2}, e.sessionSpy.calls(), "session batches of the first run")
 
-	r, err = e.Prune(ctx)
+	r, err = e.Maintenance.Prune(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, app.PruneReport{Tokens: 1}, r, "the next run takes the rest")
-	assert.Equal(t, []int{2, 2, 2, 2}, e.tokens.calls())
+	assert.Equal(t, app.PruneReport{Deleted: deleted(1, 0, 0)}, r, "the next run takes the rest")
+	assert.Equal(t, []int{2, 2, 2, 2}, e.tokenSpy.calls())
 }
 
 func TestPruneDefaultsToBatchesOfAThousand(t *testing.T) {
-	e := newSpiedEnv(t, pruneConfig(0, 0))
-	r, err := e.Prune(context.Background())
+	e := newSpiedEnv(t, 0, 0)
+	r, err := e.Maintenance.Prune(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, app.PruneReport{}, r)
-	assert.Equal(t, []int{app.DefaultPruneBatch}, e.tokens.calls())
-	assert.Equal(t, []int{app.DefaultPruneBatch}, e.sessions.calls())
-
-	_, err = app.New(context.Background(), e.Service.Deps, pruneConfig(-1, 0))
-	require.Error(t, err, "a negative batch size is refused")
+	assert.Equal(t, app.PruneReport{Deleted: deleted(0, 0, 0)}, r)
+	assert.Equal(t, []int{app.PruneBatch}, e.tokenSpy.calls())
+	assert.Equal(t, []int{app.PruneBatch}, e.sessionSpy.calls())
+	assert.Equal(t, 1000, app.PruneBatch)
 }
 
 func TestPruneSkipsWhileAnotherReplicaHoldsTheLock(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	user := seedUser(t, e)
-	seedToken(t, e, user, "expired", e.clock.Now().Add(-time.Minute))
+	seedToken(t, e, user, "expired", e.Clock.Now().Add(-time.Minute))
 
-	release, ok, err := e.store.Locker().TryLock(ctx, app.PruneLockName)
+	release, ok, err := e.Store.Standalone().Locker.TryLock(ctx, app.PruneLockName)
 	require.NoError(t, err)
 	require.True(t, ok)
-	r, err := e.Prune(ctx)
+	r, err := e.Maintenance.Prune(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, app.PruneReport{Skipped: true}, r)
 	assert.True(t, tokenStored(t, e, "expired"), "a skipped run deletes nothing")
-	_, ok, err = e.store.Locker().TryLock(ctx, app.PruneLockName)
+	_, ok, err = e.Store.Standalone().Locker.TryLock(ctx, app.PruneLockName)
 	require.NoError(t, err)
 	assert.False(t, ok, "the skipped run left the other holder's lock alone")
 
 	release()
-	r, err = e.Prune(ctx)
+	r, err = e.Maintenance.Prune(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, app.PruneReport{Tokens: 1}, r, "with the lock free, the run prunes")
+	assert.Equal(t, app.PruneReport{Deleted: deleted(1, 0, 0)}, r, "with the lock free, the run prunes")
 	assert.False(t, tokenStored(t, e, "expired"))
 
-	release, ok, err = e.store.Locker().TryLock(ctx, app.PruneLockName)
+	release, ok, err = e.Store.Standalone().Locker.TryLock(ctx, app.PruneLockName)
 	require.NoError(t, err)
 	assert.True(t, ok, "the run released its lock")
 	release()
 }
 
 func TestPruneStopsBetweenBatchesWhenContextEnds(t *testing.T) {
-	e := newSpiedEnv(t, pruneConfig(2, 100))
+	e := newSpiedEnv(t, 2, 100)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	now := e.clock.Now()
+	now := e.Clock.Now()
 	user := seedUser(t, e.env)
 	for _, name := range []string{"t1", "t2", "t3", "t4", "t5"} {
 		seedToken(t, e.env, user, name, now.Add(-time.Minute))
 	}
 	seedSession(t, e.env, user, "s1", now.Add(-time.Minute))
-	e.tokens.after = func(call int) {
+	e.tokenSpy.after = func(call int) {
 		if call == 1 {
 			cancel() // the first batch is done; the shutdown comes in now
 		}
 	}
 
-	r, err := e.Prune(ctx)
+	r, err := e.Maintenance.Prune(ctx)
 	require.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, app.PruneReport{Tokens: 2}, r, "the run reports the batch it finished")
-	assert.Equal(t, []int{2}, e.tokens.calls(), "no batch after the context ended")
-	assert.Empty(t, e.sessions.calls(), "no other kind after the context ended")
+	assert.Equal(t, app.PruneReport{Deleted: map[string]int{"tokens": 2}}, r, "the run reports the batch it finished")
+	assert.Equal(t, []int{2}, e.tokenSpy.calls(), "no batch after the context ended")
+	assert.Empty(t, e.sessionSpy.calls(), "no other kind after the context ended")
 
-	e.tokens.after = nil
-	r, err = e.Prune(context.Background())
+	e.tokenSpy.after = nil
+	r, err = e.Maintenance.Prune(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, app.PruneReport{Tokens: 3, Sessions: 1}, r, "the lock was released and the next run takes the rest")
+	assert.Equal(t, app.PruneReport{Deleted: deleted(3, 1, 0)}, r, "the lock was released and the next run takes the rest")
 }
 
 func TestPruneFailureReleasesTheLockAndReportsProgress(t *testing.T) {
-	e := newSpiedEnv(t, pruneConfig(10, 10))
-	now := e.clock.Now()
+	e := newSpiedEnv(t, 10, 10)
+	now := e.Clock.Now()
 	user := seedUser(t, e.env)
 	seedToken(t, e.env, user, "t1", now.Add(-time.Minute))
 	seedSession(t, e.env, user, "s1", now.Add(-time.Minute))
 	errDown := errors.New("database is down")
-	e.sessions.before = func(int) error { return errDown }
+	e.sessionSpy.before = func(int) error { return errDown }
 
-	r, err := e.Prune(context.Background())
+	r, err := e.Maintenance.Prune(context.Background())
 	require.ErrorIs(t, err, errDown)
-	assert.Equal(t, app.PruneReport{Tokens: 1}, r)
+	assert.Equal(t, app.PruneReport{Deleted: map[string]int{"tokens": 1, "sessions": 0}}, r)
 
-	e.sessions.before = nil
-	r, err = e.Prune(context.Background())
+	e.sessionSpy.before = nil
+	r, err = e.Maintenance.Prune(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, app.PruneReport{Sessions: 1}, r, "the lock was released")
+	assert.Equal(t, app.PruneReport{Deleted: deleted(0, 1, 0)}, r, "the lock was released")
 }
 
 func TestPruneLogsOneLinePerRun(t *testing.T) {
-	e := newSpiedEnv(t, pruneConfig(10, 10))
+	e := newSpiedEnv(t, 10, 10)
 	user := seedUser(t, e.env)
-	seedToken(t, e.env, user, "t1", e.clock.Now().Add(-time.Minute))
+	seedToken(t, e.env, user, "t1", e.Clock.Now().Add(-time.Minute))
 
-	_, err := e.Prune(context.Background())
+	_, err := e.Maintenance.Prune(context.Background())
 	require.NoError(t, err)
-	release, ok, err := e.store.Locker().TryLock(context.Background(), app.PruneLockName)
+	release, ok, err := e.Store.Standalone().Locker.TryLock(context.Background(), app.PruneLockName)
 	require.NoError(t, err)
 	require.True(t, ok)
-	_, err = e.Prune(context.Background())
+	_, err = e.Maintenance.Prune(context.Background())
 	require.NoError(t, err)
 	release()
 

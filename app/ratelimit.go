@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/domain"
@@ -37,19 +38,28 @@ var (
 	limitResendAccount = limit{"resend:account", 5, time.Hour}
 )
 
+// limiter applies the rate limits on the standalone rate-limit store, so
+// that a count stands whatever the unit of work of its request does; it is
+// never called inside one.
+type limiter struct {
+	store domain.RateLimitStore
+	off   bool // every limit disabled (GATEHOUSE_RATE_LIMITS=off)
+	log   *slog.Logger
+}
+
 // hit counts one event against each limit (paired with its subject) and
 // returns a *domain.RateLimitedError when any of them is exceeded. The wait
 // it reports is at most the limit's window: a window ends one window after
 // the hit that opened it, and a hit that read its clock before that one
 // (a concurrent request, or a replica whose clock is behind) would
 // otherwise be told to wait longer than the limit allows.
-func (s *Service) hit(ctx context.Context, now time.Time, checks ...check) error {
-	if s.cfg.RateLimitsOff {
+func (l *limiter) hit(ctx context.Context, now time.Time, checks ...check) error {
+	if l.off {
 		return nil
 	}
 	var wait time.Duration
 	for _, c := range checks {
-		count, ends, err := s.RateLimits.Hit(ctx, c.key(), c.limit.window, now)
+		count, ends, err := l.store.Hit(ctx, c.key(), c.limit.window, now)
 		if err != nil {
 			return fmt.Errorf("rate limit %s: %w", c.limit.name, err)
 		}
@@ -65,13 +75,13 @@ func (s *Service) hit(ctx context.Context, now time.Time, checks ...check) error
 
 // reset forgets the counts of the checks. A failure only leaves a count
 // standing until its window ends, so it is logged, not returned.
-func (s *Service) reset(ctx context.Context, checks ...check) {
-	if s.cfg.RateLimitsOff {
+func (l *limiter) reset(ctx context.Context, checks ...check) {
+	if l.off {
 		return
 	}
 	for _, c := range checks {
-		if err := s.RateLimits.Reset(ctx, c.key()); err != nil {
-			s.Logger.WarnContext(ctx, "rate limit reset failed", "limit", c.limit.name, "error", err)
+		if err := l.store.Reset(ctx, c.key()); err != nil {
+			l.log.WarnContext(ctx, "rate limit reset failed", "limit", c.limit.name, "error", err)
 		}
 	}
 }

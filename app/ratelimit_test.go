@@ -31,14 +31,14 @@ func TestRetryAfterIsAtMostTheWindow(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.register(t, "ada@example.com")
-	opened := e.clock.Now()
+	opened := e.Clock.Now()
 	for i := range 10 {
-		_, err := e.Login(ctx, "ada@example.com", "wrong", client)
+		_, err := e.Auth.Login(ctx, "ada@example.com", "wrong", client)
 		require.ErrorIs(t, err, domain.ErrInvalidCredentials, "attempt %d", i+1)
 	}
 
-	e.clock.Set(opened.Add(-time.Second))
-	_, err := e.Login(ctx, "ada@example.com", "wrong", client)
+	e.Clock.Set(opened.Add(-time.Second))
+	_, err := e.Auth.Login(ctx, "ada@example.com", "wrong", client)
 	limited := requireRateLimited(t, err)
 	assert.Equal(t, 15*time.Minute, limited.RetryAfter)
 }
@@ -49,20 +49,20 @@ func TestFailedLoginsFromOneClientAreLimited(t *testing.T) {
 	e.register(t, "ada@example.com")
 
 	for i := range 10 {
-		_, err := e.Login(ctx, "ada@example.com", "wrong", client)
+		_, err := e.Auth.Login(ctx, "ada@example.com", "wrong", client)
 		require.ErrorIs(t, err, domain.ErrInvalidCredentials, "attempt %d", i+1)
 	}
-	verifies := e.hasher.verifies.Load()
-	_, err := e.Login(ctx, "ada@example.com", "correct horse battery staple", client)
+	verifies := e.Hasher.Verifies()
+	_, err := e.Auth.Login(ctx, "ada@example.com", "correct horse battery staple", client)
 	limited := requireRateLimited(t, err)
 	assert.Equal(t, 15*time.Minute, limited.RetryAfter)
-	assert.Equal(t, verifies, e.hasher.verifies.Load(), "a limited attempt checks no password")
+	assert.Equal(t, verifies, e.Hasher.Verifies(), "a limited attempt checks no password")
 
-	_, err = e.Login(ctx, "ada@example.com", "correct horse battery staple", app.Client{IP: "198.51.100.1"})
+	_, err = e.Auth.Login(ctx, "ada@example.com", "correct horse battery staple", app.Client{IP: "198.51.100.1"})
 	require.NoError(t, err, "another client is not limited by this one's failures")
 
-	e.clock.Advance(15 * time.Minute)
-	_, err = e.Login(ctx, "ada@example.com", "correct horse battery staple", client)
+	e.Clock.Advance(15 * time.Minute)
+	_, err = e.Auth.Login(ctx, "ada@example.com", "correct horse battery staple", client)
 	require.NoError(t, err, "the window has passed")
 }
 
@@ -72,7 +72,7 @@ func TestParallelWrongPasswordsCannotSlipPastTheLimit(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 30)
 	for i := range errs {
-		wg.Go(func() { _, errs[i] = e.Login(context.Background(), "ada@example.com", "wrong", client) })
+		wg.Go(func() { _, errs[i] = e.Auth.Login(context.Background(), "ada@example.com", "wrong", client) })
 	}
 	wg.Wait()
 	checked := 0
@@ -92,13 +92,13 @@ func TestASuccessfulLoginResetsTheFailures(t *testing.T) {
 	ctx := context.Background()
 	e.register(t, "ada@example.com")
 	for range 9 {
-		_, err := e.Login(ctx, "ada@example.com", "wrong", client)
+		_, err := e.Auth.Login(ctx, "ada@example.com", "wrong", client)
 		require.ErrorIs(t, err, domain.ErrInvalidCredentials)
 	}
-	_, err := e.Login(ctx, "ada@example.com", "correct horse battery staple", client)
+	_, err := e.Auth.Login(ctx, "ada@example.com", "correct horse battery staple", client)
 	require.NoError(t, err)
 	for i := range 9 {
-		_, err := e.Login(ctx, "ada@example.com", "wrong", client)
+		_, err := e.Auth.Login(ctx, "ada@example.com", "wrong", client)
 		require.ErrorIs(t, err, domain.ErrInvalidCredentials, "attempt %d after the reset", i+1)
 	}
 }
@@ -108,10 +108,10 @@ func TestAccountWideLoginLimitAcrossClients(t *testing.T) {
 	ctx := context.Background()
 	e.register(t, "ada@example.com")
 	for i := range 100 {
-		_, err := e.Login(ctx, "ada@example.com", "wrong", app.Client{IP: fmt.Sprintf("198.51.100.%d", i)})
+		_, err := e.Auth.Login(ctx, "ada@example.com", "wrong", app.Client{IP: fmt.Sprintf("198.51.100.%d", i)})
 		require.ErrorIs(t, err, domain.ErrInvalidCredentials, "attempt %d", i+1)
 	}
-	_, err := e.Login(ctx, "ada@example.com", "correct horse battery staple", app.Client{IP: "203.0.113.200"})
+	_, err := e.Auth.Login(ctx, "ada@example.com", "correct horse battery staple", app.Client{IP: "203.0.113.200"})
 	limited := requireRateLimited(t, err)
 	assert.Equal(t, time.Hour, limited.RetryAfter)
 }
@@ -120,36 +120,36 @@ func TestPerIPLimitsOnAccountCreationAndResetMail(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	for i := range 20 {
-		_, err := e.Anonymous(ctx, client)
+		_, err := e.Auth.Anonymous(ctx, client)
 		require.NoError(t, err, "anonymous %d", i+1)
 	}
-	_, err := e.Anonymous(ctx, client)
+	_, err := e.Auth.Anonymous(ctx, client)
 	requireRateLimited(t, err)
 
 	for i := range 20 {
-		_, err := e.Register(ctx, app.RegisterInput{Email: fmt.Sprintf("u%d@example.com", i), Password: "correct horse battery staple", Client: client})
+		_, err := e.Auth.Register(ctx, app.RegisterInput{Email: fmt.Sprintf("u%d@example.com", i), Password: "correct horse battery staple", Client: client})
 		require.NoError(t, err, "register %d", i+1)
 	}
-	_, err = e.Register(ctx, app.RegisterInput{Email: "one-more@example.com", Password: "correct horse battery staple", Client: client})
+	_, err = e.Auth.Register(ctx, app.RegisterInput{Email: "one-more@example.com", Password: "correct horse battery staple", Client: client})
 	requireRateLimited(t, err)
 
 	for i := range 10 {
-		require.NoError(t, e.ForgotPassword(ctx, fmt.Sprintf("f%d@example.com", i), client))
+		require.NoError(t, e.Account.ForgotPassword(ctx, fmt.Sprintf("f%d@example.com", i), client))
 	}
-	requireRateLimited(t, e.ForgotPassword(ctx, "f-last@example.com", client))
+	requireRateLimited(t, e.Account.ForgotPassword(ctx, "f-last@example.com", client))
 	for i := range 5 {
-		require.NoError(t, e.ForgotPassword(ctx, "target@example.com", app.Client{IP: fmt.Sprintf("198.51.100.%d", i)}))
+		require.NoError(t, e.Account.ForgotPassword(ctx, "target@example.com", app.Client{IP: fmt.Sprintf("198.51.100.%d", i)}))
 	}
-	requireRateLimited(t, e.ForgotPassword(ctx, "target@example.com", app.Client{IP: "198.51.100.99"}))
+	requireRateLimited(t, e.Account.ForgotPassword(ctx, "target@example.com", app.Client{IP: "198.51.100.99"}))
 	e.Wait()
 }
 
 func TestRateLimitsOff(t *testing.T) {
-	e := newEnvWith(t, app.Config{AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL, PublicURL: publicURL, RateLimitsOff: true})
+	e := newEnv(t, rateLimitsOff)
 	ctx := context.Background()
 	e.register(t, "ada@example.com")
 	for range 15 {
-		_, err := e.Login(ctx, "ada@example.com", "wrong", client)
+		_, err := e.Auth.Login(ctx, "ada@example.com", "wrong", client)
 		require.ErrorIs(t, err, domain.ErrInvalidCredentials)
 	}
 }
@@ -158,17 +158,17 @@ func TestPasswordChecksOfASignedInUserAreLimited(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	tokens := e.register(t, "ada@example.com")
-	bearer := e.claims(t, tokens.AccessToken)
+	bearer := e.Claims(t, tokens.AccessToken)
 
 	for i := range 5 {
-		require.ErrorIs(t, e.ChangePassword(ctx, bearer, "guess", "a brand new passphrase"), domain.ErrInvalidCredentials, "change %d", i+1)
-		require.ErrorIs(t, e.DeleteAccount(ctx, bearer, "guess"), domain.ErrInvalidCredentials, "delete %d", i+1)
+		require.ErrorIs(t, e.Account.ChangePassword(ctx, bearer, "guess", "a brand new passphrase"), domain.ErrInvalidCredentials, "change %d", i+1)
+		require.ErrorIs(t, e.Account.DeleteAccount(ctx, bearer, "guess"), domain.ErrInvalidCredentials, "delete %d", i+1)
 	}
-	verifies := e.hasher.verifies.Load()
-	requireRateLimited(t, e.DeleteAccount(ctx, bearer, "correct horse battery staple"))
-	requireRateLimited(t, e.ChangePassword(ctx, bearer, "correct horse battery staple", "a brand new passphrase"))
-	assert.Equal(t, verifies, e.hasher.verifies.Load(), "no password was checked over the limit")
+	verifies := e.Hasher.Verifies()
+	requireRateLimited(t, e.Account.DeleteAccount(ctx, bearer, "correct horse battery staple"))
+	requireRateLimited(t, e.Account.ChangePassword(ctx, bearer, "correct horse battery staple", "a brand new passphrase"))
+	assert.Equal(t, verifies, e.Hasher.Verifies(), "no password was checked over the limit")
 
-	e.clock.Advance(15 * time.Minute)
-	require.NoError(t, e.ChangePassword(ctx, bearer, "correct horse battery staple", "a brand new passphrase"))
+	e.Clock.Advance(15 * time.Minute)
+	require.NoError(t, e.Account.ChangePassword(ctx, bearer, "correct horse battery staple", "a brand new passphrase"))
 }

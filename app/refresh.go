@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
@@ -16,36 +15,35 @@ import (
 // already rotated away revokes its whole session and returns
 // domain.ErrRefreshTokenReused; an unknown, expired or revoked one returns
 // domain.ErrInvalidRefreshToken.
-func (s *Service) Refresh(ctx context.Context, refreshToken string) (Tokens, error) {
-	if !wellFormedToken(refreshToken) {
+func (a *Auth) Refresh(ctx context.Context, refreshToken string) (Tokens, error) {
+	if !domain.WellFormedOpaqueToken(refreshToken) {
 		return Tokens{}, domain.ErrInvalidRefreshToken
 	}
 	presented := domain.HashToken(refreshToken)
 	next, nextHash := domain.NewOpaqueToken()
-	now := s.Clock.Now()
+	now := a.clock.Now()
 
-	// A rotation is atomic by itself, and it is all a refresh needs from
-	// the database (on Postgres, one statement), so it runs outside a unit
-	// of work.
-	session, user, err := s.Stores.Sessions.Rotate(ctx, domain.Rotation{
-		PresentedHash: presented, NextHash: nextHash, Now: now, ExpiresAt: now.Add(s.cfg.RefreshTokenTTL),
+	// A rotation is atomic by itself (SessionStore.Rotate), and it is all
+	// a refresh needs from the database, so it runs outside a unit of work.
+	session, user, err := a.stores.Sessions.Rotate(ctx, domain.Rotation{
+		PresentedHash: presented, NextHash: nextHash, Now: now, ExpiresAt: now.Add(a.kernel.refreshTTL),
 	})
 	if errors.Is(err, domain.ErrNotFound) {
-		return Tokens{}, s.refuseRefresh(ctx, presented, now)
+		return Tokens{}, a.refuseRefresh(ctx, presented, now)
 	}
 	if err != nil {
 		return Tokens{}, fmt.Errorf("app: refresh: %w", err)
 	}
-	return s.issue(ctx, user, session.ID, next, now)
+	return a.kernel.issue(ctx, grant{user: user, session: session, refresh: next}, now)
 }
 
 // refuseRefresh returns why the refresh token with hash presented could
 // not rotate: domain.ErrRefreshTokenReused, after revoking its session,
 // when that session once rotated it away, else
 // domain.ErrInvalidRefreshToken (unknown, expired or revoked).
-func (s *Service) refuseRefresh(ctx context.Context, presented string, now time.Time) error {
+func (a *Auth) refuseRefresh(ctx context.Context, presented string, now time.Time) error {
 	var revoked domain.SessionID
-	err := s.Transactor.InTx(ctx, func(ctx context.Context, tx domain.Stores) error {
+	err := a.tx.InTx(ctx, func(ctx context.Context, tx domain.Stores) error {
 		var err error
 		revoked, err = revokeReused(ctx, tx, presented, now)
 		return err
@@ -56,7 +54,7 @@ func (s *Service) refuseRefresh(ctx context.Context, presented string, now time.
 	case revoked == "":
 		return domain.ErrInvalidRefreshToken
 	}
-	s.Logger.WarnContext(ctx, "refresh token reused; session revoked", "session_id", revoked)
+	a.log.WarnContext(ctx, "refresh token reused; session revoked", "session_id", revoked)
 	return domain.ErrRefreshTokenReused
 }
 
@@ -71,18 +69,4 @@ func revokeReused(ctx context.Context, tx domain.Stores, hash string, now time.T
 		return "", err
 	}
 	return family.ID, tx.Sessions.Revoke(ctx, family.ID, now)
-}
-
-// opaqueTokenLength is the length of domain.NewOpaqueToken's secrets: 32
-// bytes in unpadded base64url.
-var opaqueTokenLength = base64.RawURLEncoding.EncodedLen(32)
-
-// wellFormedToken reports whether s could be one of Gatehouse's opaque
-// tokens, so that garbage costs no database round trip.
-func wellFormedToken(s string) bool {
-	if len(s) != opaqueTokenLength {
-		return false
-	}
-	_, err := base64.RawURLEncoding.Strict().DecodeString(s)
-	return err == nil
 }

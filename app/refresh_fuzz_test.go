@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatehouse-auth/gatehouse/app"
 	"github.com/gatehouse-auth/gatehouse/domain"
 )
 
@@ -49,17 +48,17 @@ func FuzzRefresh(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, input string) {
-		e := newEnvWith(t, app.Config{AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL, PublicURL: publicURL, RateLimitsOff: true})
+		e := newEnv(t, rateLimitsOff)
 		ctx := context.Background()
 		first := e.register(t, "ada@example.com")
-		second, err := e.Refresh(ctx, first.RefreshToken)
+		second, err := e.Auth.Refresh(ctx, first.RefreshToken)
 		if err != nil {
 			t.Fatalf("refreshing a fresh session: %v", err)
 		}
 		rotated, current := first.RefreshToken, second.RefreshToken
 		token := strings.NewReplacer(currentPlaceholder, current, rotatedPlaceholder, rotated).Replace(input)
 
-		tokens, err := e.Refresh(ctx, token)
+		tokens, err := e.Auth.Refresh(ctx, token)
 		switch token {
 		case current:
 			if err != nil {
@@ -68,21 +67,21 @@ func FuzzRefresh(f *testing.F) {
 			if tokens.RefreshToken == "" || tokens.RefreshToken == current || tokens.User.ID != first.User.ID {
 				t.Fatalf("refresh returned %+v", tokens)
 			}
-			if _, err := e.Refresh(ctx, current); !errors.Is(err, domain.ErrRefreshTokenReused) {
+			if _, err := e.Auth.Refresh(ctx, current); !errors.Is(err, domain.ErrRefreshTokenReused) {
 				t.Fatalf("presenting the token again: %v, want ErrRefreshTokenReused", err)
 			}
 		case rotated:
 			if !errors.Is(err, domain.ErrRefreshTokenReused) {
 				t.Fatalf("the rotated-away token: %v, want ErrRefreshTokenReused", err)
 			}
-			if _, err := e.Refresh(ctx, current); !errors.Is(err, domain.ErrInvalidRefreshToken) {
+			if _, err := e.Auth.Refresh(ctx, current); !errors.Is(err, domain.ErrInvalidRefreshToken) {
 				t.Fatalf("the current token after reuse: %v, want ErrInvalidRefreshToken (session revoked)", err)
 			}
 		default:
 			if !errors.Is(err, domain.ErrInvalidRefreshToken) || errors.Is(err, domain.ErrRefreshTokenReused) {
 				t.Fatalf("Refresh(%q) = %v, want ErrInvalidRefreshToken alone", token, err)
 			}
-			if _, err := e.Refresh(ctx, current); err != nil {
+			if _, err := e.Auth.Refresh(ctx, current); err != nil {
 				t.Fatalf("the current token after a failed refresh: %v", err)
 			}
 		}

@@ -19,17 +19,17 @@ func TestRefreshRotatesTheToken(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	first := e.register(t, "ada@example.com")
-	e.clock.Advance(time.Minute)
+	e.Clock.Advance(time.Minute)
 
-	second, err := e.Refresh(ctx, first.RefreshToken)
+	second, err := e.Auth.Refresh(ctx, first.RefreshToken)
 	require.NoError(t, err)
 	assert.NotEqual(t, first.RefreshToken, second.RefreshToken)
-	assert.Equal(t, e.claims(t, first.AccessToken).SessionID, e.claims(t, second.AccessToken).SessionID, "same session")
-	session, err := e.store.Stores().Sessions.ByTokenHash(ctx, domain.HashToken(second.RefreshToken))
+	assert.Equal(t, e.Claims(t, first.AccessToken).SessionID, e.Claims(t, second.AccessToken).SessionID, "same session")
+	session, err := e.Store.Stores().Sessions.ByTokenHash(ctx, domain.HashToken(second.RefreshToken))
 	require.NoError(t, err)
-	assert.Equal(t, e.clock.Now().Add(refreshTTL), session.ExpiresAt, "each refresh extends the session")
+	assert.Equal(t, e.Clock.Now().Add(refreshTTL), session.ExpiresAt, "each refresh extends the session")
 
-	third, err := e.Refresh(ctx, second.RefreshToken)
+	third, err := e.Auth.Refresh(ctx, second.RefreshToken)
 	require.NoError(t, err)
 	assert.Equal(t, first.User.ID, third.User.ID)
 }
@@ -38,15 +38,15 @@ func TestRefreshCarriesTheCurrentTier(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	tokens := e.register(t, "member@example.com")
-	u, err := e.store.Stores().Users.ByID(ctx, tokens.User.ID)
+	u, err := e.Store.Stores().Users.ByID(ctx, tokens.User.ID)
 	require.NoError(t, err)
 	u.Tier = domain.TierMember
-	_, err = e.store.Stores().Users.Update(ctx, u)
+	_, err = e.Store.Stores().Users.Update(ctx, u)
 	require.NoError(t, err)
 
-	refreshed, err := e.Refresh(ctx, tokens.RefreshToken)
+	refreshed, err := e.Auth.Refresh(ctx, tokens.RefreshToken)
 	require.NoError(t, err)
-	assert.Equal(t, domain.TierMember, e.claims(t, refreshed.AccessToken).Tier)
+	assert.Equal(t, domain.TierMember, e.Claims(t, refreshed.AccessToken).Tier)
 	assert.Equal(t, domain.TierMember, refreshed.User.Tier)
 }
 
@@ -54,18 +54,18 @@ func TestRefreshReuseRevokesTheWholeSession(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	stolen := e.register(t, "victim@example.com")
-	other, err := e.Login(ctx, "victim@example.com", "correct horse battery staple", client)
+	other, err := e.Auth.Login(ctx, "victim@example.com", "correct horse battery staple", client)
 	require.NoError(t, err)
-	child, err := e.Refresh(ctx, stolen.RefreshToken)
+	child, err := e.Auth.Refresh(ctx, stolen.RefreshToken)
 	require.NoError(t, err)
-	grandchild, err := e.Refresh(ctx, child.RefreshToken)
+	grandchild, err := e.Auth.Refresh(ctx, child.RefreshToken)
 	require.NoError(t, err)
 
-	_, err = e.Refresh(ctx, stolen.RefreshToken)
+	_, err = e.Auth.Refresh(ctx, stolen.RefreshToken)
 	require.ErrorIs(t, err, domain.ErrRefreshTokenReused, "an ancestor two rotations back is detected")
-	_, err = e.Refresh(ctx, grandchild.RefreshToken)
+	_, err = e.Auth.Refresh(ctx, grandchild.RefreshToken)
 	require.ErrorIs(t, err, domain.ErrInvalidRefreshToken, "every descendant died with the session")
-	_, err = e.Refresh(ctx, other.RefreshToken)
+	_, err = e.Auth.Refresh(ctx, other.RefreshToken)
 	require.NoError(t, err, "the user's other session is untouched")
 }
 
@@ -79,15 +79,15 @@ func TestRefreshRejectsUnknownExpiredAndMalformedTokens(t *testing.T) {
 		"unknown": unknown, "empty": "", "too short": "abc", "not base64url": strings.Repeat("*", 43),
 		"padded": unknown[:42] + "=",
 	} {
-		_, err := e.Refresh(ctx, token)
+		_, err := e.Auth.Refresh(ctx, token)
 		require.ErrorIs(t, err, domain.ErrInvalidRefreshToken, name)
 	}
-	e.clock.Advance(refreshTTL)
-	_, err := e.Refresh(ctx, tokens.RefreshToken)
+	e.Clock.Advance(refreshTTL)
+	_, err := e.Auth.Refresh(ctx, tokens.RefreshToken)
 	require.ErrorIs(t, err, domain.ErrInvalidRefreshToken, "expired")
 }
 
-func TestConcurrentRefreshesLeaveAtMostOneUsableDescendant(t *testing.T) {
+func TestConcurrentRefreshesRotateOnceAndLeaveAtMostOneUsableDescendant(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	tokens := e.register(t, "racer@example.com")
@@ -97,20 +97,22 @@ func TestConcurrentRefreshesLeaveAtMostOneUsableDescendant(t *testing.T) {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { results[i], errs[i] = e.Refresh(ctx, tokens.RefreshToken) })
+		wg.Go(func() { results[i], errs[i] = e.Auth.Refresh(ctx, tokens.RefreshToken) })
 	}
 	wg.Wait()
 
-	usable := 0
+	rotated, usable := 0, 0
 	for i, err := range errs {
 		if err != nil {
 			require.True(t, errors.Is(err, domain.ErrRefreshTokenReused) || errors.Is(err, domain.ErrInvalidRefreshToken), "goroutine %d: %v", i, err)
 			continue
 		}
-		if _, err := e.Refresh(ctx, results[i].RefreshToken); err == nil {
+		rotated++
+		if _, err := e.Auth.Refresh(ctx, results[i].RefreshToken); err == nil {
 			usable++
 		}
 	}
+	assert.Equal(t, 1, rotated, "exactly one of the concurrent refreshes rotates the token")
 	assert.LessOrEqual(t, usable, 1)
 }
 
@@ -118,23 +120,23 @@ func TestLogoutRevokesTheSession(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	tokens := e.register(t, "leaving@example.com")
-	require.NoError(t, e.Logout(ctx, tokens.RefreshToken))
-	_, err := e.Refresh(ctx, tokens.RefreshToken)
+	require.NoError(t, e.Auth.Logout(ctx, tokens.RefreshToken))
+	_, err := e.Auth.Refresh(ctx, tokens.RefreshToken)
 	require.ErrorIs(t, err, domain.ErrInvalidRefreshToken)
 
-	require.NoError(t, e.Logout(ctx, tokens.RefreshToken), "logging out twice succeeds")
+	require.NoError(t, e.Auth.Logout(ctx, tokens.RefreshToken), "logging out twice succeeds")
 	unknown, _ := domain.NewOpaqueToken()
-	require.NoError(t, e.Logout(ctx, unknown), "an unknown token is not an error")
-	require.NoError(t, e.Logout(ctx, "garbage"))
+	require.NoError(t, e.Auth.Logout(ctx, unknown), "an unknown token is not an error")
+	require.NoError(t, e.Auth.Logout(ctx, "garbage"))
 }
 
 func TestLogoutWithARotatedAwayTokenRevokesTheSession(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	first := e.register(t, "old-token@example.com")
-	second, err := e.Refresh(ctx, first.RefreshToken)
+	second, err := e.Auth.Refresh(ctx, first.RefreshToken)
 	require.NoError(t, err)
-	require.NoError(t, e.Logout(ctx, first.RefreshToken))
-	_, err = e.Refresh(ctx, second.RefreshToken)
+	require.NoError(t, e.Auth.Logout(ctx, first.RefreshToken))
+	_, err = e.Auth.Refresh(ctx, second.RefreshToken)
 	require.ErrorIs(t, err, domain.ErrInvalidRefreshToken)
 }

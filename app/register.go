@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
-	"strings"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/domain"
 )
 
-// maxEmailLength is the longest email address SMTP can carry (RFC 5321).
-const maxEmailLength = 254
+// ErrAlreadyRegistered means a registration came with the access token of a
+// user who is not anonymous, so there is nothing to upgrade.
+var ErrAlreadyRegistered = errors.New("app: user is already registered")
 
 // RegisterInput is a registration request. Bearer holds the verified claims
 // of the caller's access token, if it sent one: registering with an
@@ -31,8 +30,8 @@ type RegisterInput struct {
 // rejects, domain.ErrEmailTaken when another user has the email,
 // ErrAlreadyRegistered when the bearer is not anonymous, and a
 // *domain.RateLimitedError when the client IP registered too often.
-func (s *Service) Register(ctx context.Context, in RegisterInput) (Tokens, error) {
-	if err := s.hit(ctx, s.Clock.Now(), limitRegisterIP.on(in.Client.IP)); err != nil {
+func (a *Auth) Register(ctx context.Context, in RegisterInput) (Tokens, error) {
+	if err := a.limits.hit(ctx, a.clock.Now(), limitRegisterIP.on(in.Client.IP)); err != nil {
 		return Tokens{}, err
 	}
 	email := domain.NormalizeEmail(in.Email)
@@ -48,18 +47,18 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (Tokens, error
 	if err := problems.Err(); err != nil {
 		return Tokens{}, err
 	}
-	hash, err := s.Hasher.Hash(ctx, in.Password)
+	hash, err := a.hasher.Hash(ctx, in.Password)
 	if err != nil {
 		return Tokens{}, fmt.Errorf("app: register: %w", err)
 	}
 
-	now := s.Clock.Now()
-	session, refresh := s.newSession("", in.Client, now)
+	now := a.clock.Now()
 	var (
-		user         domain.User
+		g            grant
 		verification domain.Email
 	)
-	err = s.Transactor.InTx(ctx, func(ctx context.Context, tx domain.Stores) error {
+	err = a.tx.InTx(ctx, func(ctx context.Context, tx domain.Stores) error {
+		var user domain.User
 		var err error
 		if in.Bearer != nil {
 			user, err = upgrade(ctx, tx, *in.Bearer, email, hash, now)
@@ -71,18 +70,17 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (Tokens, error
 		if err != nil {
 			return err
 		}
-		session.UserID = user.ID
-		if session, err = tx.Sessions.Create(ctx, session); err != nil {
+		if g, err = a.kernel.start(ctx, tx, signIn{user: user, methods: []domain.AuthMethod{domain.AuthPassword}, client: in.Client}, now); err != nil {
 			return err
 		}
-		verification, err = s.newVerification(ctx, tx, user, now)
+		verification, err = a.mails.create(ctx, tx, user, domain.TokenEmailVerification, now)
 		return err
 	})
 	if err != nil {
 		return Tokens{}, fmt.Errorf("app: register: %w", err)
 	}
-	s.send(ctx, verification)
-	return s.issue(ctx, user, session.ID, refresh, now)
+	a.mails.send(ctx, verification)
+	return a.kernel.issue(ctx, g, now)
 }
 
 // upgrade turns the anonymous user the bearer claims name into a free user
@@ -107,22 +105,4 @@ func upgrade(ctx context.Context, tx domain.Stores, bearer domain.Claims, email,
 		return domain.User{}, err
 	}
 	return user, nil
-}
-
-// checkEmail records a problem when email (already normalised) is not a
-// plain address such as ada@example.com.
-func checkEmail(problems *domain.ValidationError, email string) {
-	switch {
-	case email == "":
-		problems.Add("email", "required", "Enter an email address.")
-		return
-	case len(email) > maxEmailLength:
-		problems.Add("email", "invalid_email", "An email address has at most 254 characters.")
-		return
-	}
-	addr, err := mail.ParseAddress(email)
-	_, domainPart, _ := strings.Cut(email, "@")
-	if err != nil || addr.Address != email || addr.Name != "" || !strings.Contains(domainPart, ".") {
-		problems.Add("email", "invalid_email", "Enter an email address such as ada@example.com.")
-	}
 }

@@ -60,10 +60,10 @@ func FuzzRegister(f *testing.F) {
 		f.Add(seed[0], seed[1])
 	}
 	f.Fuzz(func(t *testing.T, email, password string) {
-		e := newEnvWith(t, app.Config{AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL, PublicURL: publicURL, RateLimitsOff: true})
+		e := newEnv(t, rateLimitsOff)
 		ctx := context.Background()
 		in := app.RegisterInput{Email: email, Password: password, Client: client}
-		tokens, err := e.Register(ctx, in)
+		tokens, err := e.Auth.Register(ctx, in)
 		if err != nil {
 			var v *domain.ValidationError
 			if !errors.As(err, &v) {
@@ -84,11 +84,11 @@ func FuzzRegister(f *testing.F) {
 		if tokens.User.Email != want || want == "" || !strings.Contains(want, "@") || len(want) > 254 {
 			t.Fatalf("Register(%q) stored the email %q, want %q, a non-empty address of at most 254 bytes", email, tokens.User.Email, want)
 		}
-		stored, err := e.store.Stores().Users.ByEmail(ctx, email)
+		stored, err := e.Store.Stores().Users.ByEmail(ctx, email)
 		if err != nil || stored.ID != tokens.User.ID {
 			t.Fatalf("ByEmail(%q) after registering it = %+v, %v", email, stored, err)
 		}
-		if _, err := e.Register(ctx, in); !errors.Is(err, domain.ErrEmailTaken) {
+		if _, err := e.Auth.Register(ctx, in); !errors.Is(err, domain.ErrEmailTaken) {
 			t.Fatalf("registering %q twice: %v, want ErrEmailTaken", email, err)
 		}
 	})

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,11 +15,11 @@ import (
 func TestRegisterMailsAVerificationLink(t *testing.T) {
 	e := newEnv(t)
 	e.register(t, "ada@example.com")
-	mails := e.mailer.To("ada@example.com")
+	mails := e.Mailer.To("ada@example.com")
 	require.Len(t, mails, 1)
 	assert.Equal(t, domain.EmailVerifyAddress, mails[0].Purpose)
-	assert.True(t, strings.HasPrefix(mails[0].Link, publicURL+"/verify-email?token="), mails[0].Link)
-	assert.Equal(t, e.clock.Now().Add(24*time.Hour), mails[0].ExpiresAt)
+	assert.True(t, domain.WellFormedOpaqueToken(mails[0].Secret), "the mail carries a verification token")
+	assert.Equal(t, e.Clock.Now().Add(24*time.Hour), mails[0].ExpiresAt)
 }
 
 func TestVerifyEmailSpendsTheTokenOnce(t *testing.T) {
@@ -29,14 +28,14 @@ func TestVerifyEmailSpendsTheTokenOnce(t *testing.T) {
 	e.register(t, "ada@example.com")
 	token := e.linkToken(t, "ada@example.com", domain.EmailVerifyAddress)
 
-	u, err := e.VerifyEmail(ctx, token)
+	u, err := e.Account.VerifyEmail(ctx, token)
 	require.NoError(t, err)
 	assert.True(t, u.EmailVerified)
-	stored, err := e.store.Stores().Users.ByEmail(ctx, "ada@example.com")
+	stored, err := e.Store.Stores().Users.ByEmail(ctx, "ada@example.com")
 	require.NoError(t, err)
 	assert.True(t, stored.EmailVerified)
 
-	_, err = e.VerifyEmail(ctx, token)
+	_, err = e.Account.VerifyEmail(ctx, token)
 	require.ErrorIs(t, err, domain.ErrInvalidToken, "a second use")
 }
 
@@ -45,16 +44,16 @@ func TestVerifyEmailRejectsExpiredForeignAndMalformedTokens(t *testing.T) {
 	ctx := context.Background()
 	e.register(t, "ada@example.com")
 	verification := e.linkToken(t, "ada@example.com", domain.EmailVerifyAddress)
-	require.NoError(t, e.ForgotPassword(ctx, "ada@example.com", client))
+	require.NoError(t, e.Account.ForgotPassword(ctx, "ada@example.com", client))
 	e.Wait()
 	reset := e.linkToken(t, "ada@example.com", domain.EmailResetPassword)
 
-	_, err := e.VerifyEmail(ctx, reset)
+	_, err := e.Account.VerifyEmail(ctx, reset)
 	require.ErrorIs(t, err, domain.ErrInvalidToken, "a reset token is no verification token")
-	_, err = e.VerifyEmail(ctx, "not-a-token")
+	_, err = e.Account.VerifyEmail(ctx, "not-a-token")
 	require.ErrorIs(t, err, domain.ErrInvalidToken)
-	e.clock.Advance(24 * time.Hour)
-	_, err = e.VerifyEmail(ctx, verification)
+	e.Clock.Advance(24 * time.Hour)
+	_, err = e.Account.VerifyEmail(ctx, verification)
 	require.ErrorIs(t, err, domain.ErrInvalidToken, "expired after 24 hours")
 }
 
@@ -63,22 +62,22 @@ func TestResendReplacesTheVerificationLink(t *testing.T) {
 	ctx := context.Background()
 	tokens := e.register(t, "ada@example.com")
 	first := e.linkToken(t, "ada@example.com", domain.EmailVerifyAddress)
-	bearer := e.claims(t, tokens.AccessToken)
+	bearer := e.Claims(t, tokens.AccessToken)
 
-	require.NoError(t, e.ResendVerification(ctx, bearer))
+	require.NoError(t, e.Account.ResendVerification(ctx, bearer))
 	second := e.linkToken(t, "ada@example.com", domain.EmailVerifyAddress)
 	require.NotEqual(t, first, second)
-	_, err := e.VerifyEmail(ctx, first)
+	_, err := e.Account.VerifyEmail(ctx, first)
 	require.ErrorIs(t, err, domain.ErrInvalidToken, "the new link supersedes the old one")
-	_, err = e.VerifyEmail(ctx, second)
+	_, err = e.Account.VerifyEmail(ctx, second)
 	require.NoError(t, err)
 
-	require.ErrorIs(t, e.ResendVerification(ctx, bearer), domain.ErrAlreadyVerified)
+	require.ErrorIs(t, e.Account.ResendVerification(ctx, bearer), domain.ErrAlreadyVerified)
 }
 
 func TestResendForAnAnonymousUser(t *testing.T) {
 	e := newEnv(t)
-	anon, err := e.Anonymous(context.Background(), client)
+	anon, err := e.Auth.Anonymous(context.Background(), client)
 	require.NoError(t, err)
-	require.ErrorIs(t, e.ResendVerification(context.Background(), e.claims(t, anon.AccessToken)), app.ErrNoEmail)
+	require.ErrorIs(t, e.Account.ResendVerification(context.Background(), e.Claims(t, anon.AccessToken)), app.ErrNoEmail)
 }

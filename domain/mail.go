@@ -24,6 +24,7 @@ type Email struct {
 	To        string
 	Purpose   EmailPurpose
 	Link      string    // absolute URL under GATEHOUSE_PUBLIC_URL
+	Secret    string    // the single-use token the link carries; never logged
 	ExpiresAt time.Time // when the link's token stops working
 }
 

@@ -34,6 +34,14 @@ func ParseTokenKind(s string) (TokenKind, error) {
 // String returns the kind's name as stored.
 func (k TokenKind) String() string { return k.name }
 
+// TTL is how long a token of kind k lives once issued.
+func (k TokenKind) TTL() time.Duration {
+	if k == TokenEmailVerification {
+		return 24 * time.Hour
+	}
+	return time.Hour
+}
+
 // Valid reports whether k is one of the defined kinds.
 func (k TokenKind) Valid() bool { return k != TokenKind{} }
 
@@ -66,4 +74,17 @@ func NewOpaqueToken() (secret, hash string) {
 func HashToken(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
+}
+
+// opaqueTokenLength is the length of every NewOpaqueToken secret.
+var opaqueTokenLength = base64.RawURLEncoding.EncodedLen(opaqueTokenBytes)
+
+// WellFormedOpaqueToken reports whether s could be a secret NewOpaqueToken
+// made, so that garbage costs no database round trip.
+func WellFormedOpaqueToken(s string) bool {
+	if len(s) != opaqueTokenLength {
+		return false
+	}
+	_, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	return err == nil
 }

@@ -192,6 +192,10 @@ func (d *DB) Stores() domain.Stores {
 // Keys returns the signing-key store. Keys belong to no unit of work: each
 // call stands alone. On SQLite it waits, like every use of d, while a unit
 // of work runs (see Open).
+func (d *DB) Standalone() domain.Standalone {
+	return domain.Standalone{Keys: d.Keys(), RateLimits: d.RateLimits(), Locker: d.Locker()}
+}
+
 func (d *DB) Keys() domain.KeyStore { return &keyStore{client: d.client} }
 
 // RateLimits returns the rate-limit store. Rate limits belong to no unit of

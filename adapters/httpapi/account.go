@@ -16,7 +16,7 @@ func (s *server) verifyEmail(c echo.Context) error {
 	if err := bindJSON(c, req.fields()...); err != nil {
 		return err
 	}
-	user, err := s.svc.VerifyEmail(c.Request().Context(), req.Token)
+	user, err := s.account.VerifyEmail(c.Request().Context(), req.Token)
 	if err != nil {
 		return err
 	}
@@ -26,7 +26,7 @@ func (s *server) verifyEmail(c echo.Context) error {
 // resendVerification mails the bearer a new verification link. It takes no
 // body; one that is sent is not read.
 func (s *server) resendVerification(c echo.Context) error {
-	if err := s.svc.ResendVerification(c.Request().Context(), claimsOf(c)); err != nil {
+	if err := s.account.ResendVerification(c.Request().Context(), claimsOf(c)); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusAccepted)
@@ -39,7 +39,7 @@ func (s *server) forgotPassword(c echo.Context) error {
 	if err := bindJSON(c, req.fields()...); err != nil {
 		return err
 	}
-	if err := s.svc.ForgotPassword(c.Request().Context(), req.Email, client(c)); err != nil {
+	if err := s.account.ForgotPassword(c.Request().Context(), req.Email, client(c)); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusAccepted)
@@ -52,7 +52,7 @@ func (s *server) resetPassword(c echo.Context) error {
 	if err := bindJSON(c, req.fields()...); err != nil {
 		return err
 	}
-	if err := s.svc.ResetPassword(c.Request().Context(), req.Token, req.Password); err != nil {
+	if err := s.account.ResetPassword(c.Request().Context(), req.Token, req.Password); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -65,7 +65,7 @@ func (s *server) changePassword(c echo.Context) error {
 	if err := bindJSON(c, req.fields()...); err != nil {
 		return err
 	}
-	if err := s.svc.ChangePassword(c.Request().Context(), claimsOf(c), req.CurrentPassword, req.NewPassword); err != nil {
+	if err := s.account.ChangePassword(c.Request().Context(), claimsOf(c), req.CurrentPassword, req.NewPassword); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

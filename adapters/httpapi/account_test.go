@@ -98,7 +98,7 @@ func TestForgotPasswordAnswersAlikeAndMailsOnlyAnAccount(t *testing.T) {
 
 	known := h.post("/v1/auth/password/forgot", `{"email":"ADA@example.com"}`)
 	unknown := h.post("/v1/auth/password/forgot", `{"email":"nobody@example.com"}`)
-	h.svc.Wait()
+	h.app.Wait()
 
 	for _, res := range []response{known, unknown} {
 		assert.Equal(t, http.StatusAccepted, res.status, "body: %s", res.body)
@@ -122,7 +122,7 @@ func TestForgotPasswordValidatesTheEmail(t *testing.T) {
 func (h *harness) forgot(address string) string {
 	h.t.Helper()
 	require.Equal(h.t, http.StatusAccepted, h.post("/v1/auth/password/forgot", `{"email":"`+address+`"}`).status)
-	h.svc.Wait()
+	h.app.Wait()
 	return h.linkToken(address, domain.EmailResetPassword)
 }
 

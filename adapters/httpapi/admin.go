@@ -62,7 +62,7 @@ func (s *server) adminUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	user, err := s.svc.AdminUser(c.Request().Context(), domain.UserID(id))
+	user, err := s.admin.User(c.Request().Context(), domain.UserID(id))
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func (s *server) adminSetTier(c echo.Context) error {
 	if err := bindJSON(c, req.fields()...); err != nil {
 		return err
 	}
-	user, err := s.svc.AdminSetTier(c.Request().Context(), domain.UserID(id), req.Tier)
+	user, err := s.admin.SetTier(c.Request().Context(), domain.UserID(id), req.Tier)
 	if err != nil {
 		return err
 	}

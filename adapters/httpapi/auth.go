@@ -29,7 +29,7 @@ func (s *server) register(c echo.Context) error {
 	if err := bindJSON(c, req.fields()...); err != nil {
 		return err
 	}
-	tokens, err := s.svc.Register(c.Request().Context(), app.RegisterInput{
+	tokens, err := s.auth.Register(c.Request().Context(), app.RegisterInput{
 		Email: req.Email, Password: req.Password, Client: client(c), Bearer: bearer,
 	})
 	if err != nil {
@@ -43,7 +43,7 @@ func (s *server) anonymous(c echo.Context) error {
 	if _, err := readJSONObject(c.Request(), true); err != nil {
 		return err
 	}
-	tokens, err := s.svc.Anonymous(c.Request().Context(), client(c))
+	tokens, err := s.auth.Anonymous(c.Request().Context(), client(c))
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func (s *server) login(c echo.Context) error {
 	if err := bindJSON(c, req.fields()...); err != nil {
 		return err
 	}
-	tokens, err := s.svc.Login(c.Request().Context(), req.Email, req.Password, client(c))
+	tokens, err := s.auth.Login(c.Request().Context(), req.Email, req.Password, client(c))
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func (s *server) refresh(c echo.Context) error {
 	if err := bindJSON(c, req.fields()...); err != nil {
 		return err
 	}
-	tokens, err := s.svc.Refresh(c.Request().Context(), req.RefreshToken)
+	tokens, err := s.auth.Refresh(c.Request().Context(), req.RefreshToken)
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func (s *server) logout(c echo.Context) error {
 	if err := bindJSON(c, req.fields()...); err != nil {
 		return err
 	}
-	if err := s.svc.Logout(c.Request().Context(), req.RefreshToken); err != nil {
+	if err := s.auth.Logout(c.Request().Context(), req.RefreshToken); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

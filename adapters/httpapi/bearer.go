@@ -32,13 +32,13 @@ func claimsOf(c echo.Context) domain.Claims {
 // authenticate verifies the request's bearer token. It returns
 // errMissingToken without an Authorization header,
 // domain.ErrInvalidAccessToken when the header is not a single Bearer
-// credential, and whatever app.Service.Authenticate returns otherwise.
+// credential, and whatever app.Auth.Authenticate returns otherwise.
 func (s *server) authenticate(c echo.Context) (domain.Claims, error) {
 	token, err := bearerToken(c.Request().Header)
 	if err != nil {
 		return domain.Claims{}, err
 	}
-	return s.svc.Authenticate(c.Request().Context(), token)
+	return s.auth.Authenticate(c.Request().Context(), token)
 }
 
 // hasAuthorization reports whether the request carries credentials at all.

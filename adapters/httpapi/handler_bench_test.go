@@ -27,8 +27,7 @@ import (
 func newBenchStack(b *testing.B) (*stack, app.Tokens) {
 	b.Helper()
 	s := newStack(b, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	b.Cleanup(s.svc.Wait)
-	tokens, err := s.svc.Register(context.Background(), app.RegisterInput{
+	tokens, err := s.app.Auth.Register(context.Background(), app.RegisterInput{
 		Email: "ada@example.com", Password: password, Client: app.Client{IP: "192.0.2.1", UserAgent: userAgent},
 	})
 	require.NoError(b, err)

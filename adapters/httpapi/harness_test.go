@@ -30,35 +30,32 @@ import (
 	"github.com/gatehouse-auth/gatehouse/adapters/memstore"
 	"github.com/gatehouse-auth/gatehouse/app"
 	"github.com/gatehouse-auth/gatehouse/domain"
+	"github.com/gatehouse-auth/gatehouse/test/apptest"
 	"github.com/gatehouse-auth/gatehouse/test/fake"
 )
 
-// panicPassword makes fakeHasher panic, with panicMessage, so tests can
+// panicPassword makes panickyHasher panic, with panicMessage, so tests can
 // check what a panic leaks.
 const (
 	panicPassword = "please-panic-now"
 	panicMessage  = "fakeHasher exploded: secret-internal-detail"
 )
 
-// fakeHasher "hashes" by prefixing, so that tests run fast.
-type fakeHasher struct{}
+// panickyHasher is a fake.Hasher that panics on panicPassword.
+type panickyHasher struct{ *fake.Hasher }
 
-func (fakeHasher) Hash(_ context.Context, password string) (string, error) {
+func (h panickyHasher) Hash(ctx context.Context, password string) (string, error) {
 	if password == panicPassword {
 		panic(panicMessage)
 	}
-	return "fake$" + password, nil
+	return h.Hasher.Hash(ctx, password)
 }
 
-func (fakeHasher) Verify(_ context.Context, encoded, password string) (bool, bool, error) {
+func (h panickyHasher) Verify(ctx context.Context, encoded, password string) (bool, bool, error) {
 	if password == panicPassword {
 		panic(panicMessage)
 	}
-	rest, ok := strings.CutPrefix(encoded, "fake$")
-	if !ok {
-		return false, false, errors.New("fakeHasher: malformed hash")
-	}
-	return rest == password, false, nil
+	return h.Hasher.Verify(ctx, encoded, password)
 }
 
 // fakeKeySet serves a fixed key set, or fails with err.
@@ -131,13 +128,13 @@ const (
 // a second, which the API must write as 2026-11-26T09:00:00Z.
 var start = time.Date(2026, 11, 26, 10, 0, 0, 987654321, time.FixedZone("CET", 3600))
 
-// harness is a real HTTP server on the handler New returns, with an
-// app.Service on memstore and the fakes above. Every response it receives
+// harness is a real HTTP server on the handler New returns, with the use
+// cases of apptest on memstore and its fakes. Every response it receives
 // is checked against openapi.json and the rules every response obeys.
 type harness struct {
 	t      *testing.T
 	srv    *httptest.Server
-	svc    *app.Service
+	app    *apptest.Env
 	store  *memstore.Store
 	tokens *fake.AccessTokens
 	mailer *fake.Mailer
@@ -150,43 +147,42 @@ func newHarness(t *testing.T, configure ...func(*httpapi.Config)) *harness {
 	return newHarnessWith(t, nil, configure...)
 }
 
-// newHarnessWith is newHarness with the use cases' ports changed by deps
+// newHarnessWith is newHarness with the use cases' ports changed by ports
 // first, if it is not nil.
-func newHarnessWith(t *testing.T, deps func(*app.Deps), configure ...func(*httpapi.Config)) *harness {
+func newHarnessWith(t *testing.T, ports func(*app.Ports), configure ...func(*httpapi.Config)) *harness {
 	t.Helper()
-	h := &harness{
-		t:      t,
-		store:  memstore.New(),
-		tokens: fake.NewAccessTokens(),
-		mailer: &fake.Mailer{},
-		clock:  fake.NewClock(start),
-		logs:   &logBuffer{},
-	}
-	logger := slog.New(slog.NewJSONHandler(h.logs, nil))
-	d := app.Deps{
-		Stores:       h.store.Stores(),
-		Transactor:   h.store,
-		Hasher:       fakeHasher{},
-		AccessTokens: h.tokens,
-		Mailer:       h.mailer,
-		RateLimits:   h.store.RateLimits(),
-		Clock:        h.clock,
-		Logger:       logger,
-	}
-	if deps != nil {
-		deps(&d)
-	}
-	svc, err := app.New(context.Background(), d, app.Config{AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL, PublicURL: publicURL})
-	require.NoError(t, err)
-	h.svc = svc
-	t.Cleanup(svc.Wait) // no background work outlives the test
-	cfg := httpapi.Config{Service: svc, KeySet: fakeKeySet{set: []byte(testJWKS)}, Logger: logger, PublicURL: publicURL}
+	logs := &logBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
+	env := newEnv(t, logger, ports)
+	h := &harness{t: t, app: env, store: env.Store, tokens: env.Tokens, mailer: env.Mailer, clock: env.Clock, logs: logs}
+	cfg := handlerConfig(env, logger)
 	for _, f := range configure {
 		f(&cfg)
 	}
 	h.srv = httptest.NewServer(httpapi.New(cfg))
 	t.Cleanup(h.srv.Close)
 	return h
+}
+
+// newEnv builds the use cases the handler runs on, logging to logger, with
+// a hasher that panics on panicPassword, and with their ports changed by
+// ports, if it is not nil.
+func newEnv(tb testing.TB, logger *slog.Logger, ports func(*app.Ports)) *apptest.Env {
+	tb.Helper()
+	return apptest.New(tb, start, apptest.WithLogger(logger), apptest.WithPorts(func(p *app.Ports) {
+		p.Hasher = panickyHasher{p.Hasher.(*fake.Hasher)}
+		if ports != nil {
+			ports(p)
+		}
+	}))
+}
+
+// handlerConfig is the handler's configuration over env's use cases.
+func handlerConfig(env *apptest.Env, logger *slog.Logger) httpapi.Config {
+	return httpapi.Config{
+		Auth: env.Auth, Account: env.Account, Admin: env.Admin,
+		KeySet: fakeKeySet{set: []byte(testJWKS)}, Logger: logger, PublicURL: publicURL,
+	}
 }
 
 // request builds a request to path; a non-nil body goes as application/json.
@@ -241,15 +237,13 @@ func (h *harness) postForm(path string, form url.Values, header ...string) respo
 	return h.send(req)
 }
 
-// linkToken returns the token in the link of the newest email of purpose
+// linkToken returns the single-use token of the newest email of purpose
 // sent to address.
 func (h *harness) linkToken(address string, purpose domain.EmailPurpose) string {
 	h.t.Helper()
 	mails := h.mailer.To(address, purpose)
 	require.NotEmpty(h.t, mails, "no %s email to %s", purpose, address)
-	link, err := url.Parse(mails[len(mails)-1].Link)
-	require.NoError(h.t, err)
-	token := link.Query().Get("token")
+	token := mails[len(mails)-1].Secret
 	require.NotEmpty(h.t, token)
 	return token
 }

@@ -39,7 +39,10 @@ type KeySet interface {
 
 // Config is what the HTTP edge needs.
 type Config struct {
-	Service *app.Service // the use cases; required
+	// Auth, Account and Admin are the use cases the API exposes; required.
+	Auth    *app.Auth
+	Account *app.Account
+	Admin   *app.Admin
 	KeySet  KeySet       // served at /.well-known/jwks.json; required
 	Logger  *slog.Logger // one line per request; nil means slog.Default()
 	// TrustedProxies are the networks whose X-Forwarded-For is believed
@@ -90,7 +93,9 @@ var openAPIDocument []byte
 
 // server holds what the handlers share.
 type server struct {
-	svc     *app.Service
+	auth    *app.Auth
+	account *app.Account
+	admin   *app.Admin
 	keys    KeySet
 	log     *slog.Logger
 	proxies []netip.Prefix
@@ -98,7 +103,7 @@ type server struct {
 	// adminKey is the SHA-256 digest of Config.AdminAPIKey, so that comparing
 	// a presented key against it takes the same time whatever their lengths.
 	adminKey [sha256.Size]byte
-	admin    bool // whether the admin API is enabled
+	adminOn  bool // whether the admin API is enabled
 
 	ready    func(context.Context) error // nil: always ready
 	draining <-chan struct{}             // nil: never
@@ -108,14 +113,14 @@ type server struct {
 }
 
 // New returns the handler of the whole API. It panics when cfg lacks the
-// Service or the KeySet, when PublicURL is set but not an absolute http(s)
+// use cases or the KeySet, when PublicURL is set but not an absolute http(s)
 // URL, or when Metrics has the HTTP metrics already, which are wiring
 // mistakes rather than conditions to handle at run time.
 func New(cfg Config) http.Handler {
-	if cfg.Service == nil || cfg.KeySet == nil {
-		panic("httpapi: Config.Service and Config.KeySet are required")
+	if cfg.Auth == nil || cfg.Account == nil || cfg.Admin == nil || cfg.KeySet == nil {
+		panic("httpapi: Config.Auth, Account, Admin and KeySet are required")
 	}
-	s := &server{svc: cfg.Service, keys: cfg.KeySet, log: cfg.Logger, proxies: cfg.TrustedProxies,
+	s := &server{auth: cfg.Auth, account: cfg.Account, admin: cfg.Admin, keys: cfg.KeySet, log: cfg.Logger, proxies: cfg.TrustedProxies,
 		ready: cfg.Ready, draining: cfg.Draining, timeout: cfg.RequestTimeout}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -136,7 +141,7 @@ func New(cfg Config) http.Handler {
 		s.origin = originOf(u)
 	}
 	if cfg.AdminAPIKey != "" {
-		s.admin, s.adminKey = true, sha256.Sum256([]byte(cfg.AdminAPIKey))
+		s.adminOn, s.adminKey = true, sha256.Sum256([]byte(cfg.AdminAPIKey))
 	}
 
 	e := echo.New()

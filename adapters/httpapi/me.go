@@ -12,7 +12,7 @@ import (
 // Handlers of /v1/me: the bearer's own account.
 
 func (s *server) me(c echo.Context) error {
-	user, err := s.svc.Me(c.Request().Context(), claimsOf(c))
+	user, err := s.account.Me(c.Request().Context(), claimsOf(c))
 	if err != nil {
 		return err
 	}
@@ -26,7 +26,7 @@ func (s *server) deleteMe(c echo.Context) error {
 	if err := bindOptionalJSON(c, req.fields()...); err != nil {
 		return err
 	}
-	if err := s.svc.DeleteAccount(c.Request().Context(), claimsOf(c), req.Password); err != nil {
+	if err := s.account.DeleteAccount(c.Request().Context(), claimsOf(c), req.Password); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -34,7 +34,7 @@ func (s *server) deleteMe(c echo.Context) error {
 
 // sessions lists the bearer's active sessions.
 func (s *server) sessions(c echo.Context) error {
-	infos, err := s.svc.Sessions(c.Request().Context(), claimsOf(c))
+	infos, err := s.account.Sessions(c.Request().Context(), claimsOf(c))
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (s *server) revokeSession(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.svc.RevokeSession(c.Request().Context(), claimsOf(c), domain.SessionID(id)); err != nil {
+	if err := s.account.RevokeSession(c.Request().Context(), claimsOf(c), domain.SessionID(id)); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

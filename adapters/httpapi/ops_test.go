@@ -137,12 +137,12 @@ func (downUsers) ByID(context.Context, domain.UserID) (domain.User, error) {
 func TestADatabaseOutageAnswers503(t *testing.T) {
 	t.Parallel()
 	var down atomic.Bool
-	h := newHarnessWith(t, func(d *app.Deps) {
-		stores, tx, limits := d.Stores, d.Transactor, d.RateLimits
-		d.Stores.Users = switchUsers{&down, stores.Users}
-		d.Stores.Sessions = switchSessions{&down, stores.Sessions}
-		d.Transactor = switchTx{&down, tx}
-		d.RateLimits = switchLimits{&down, limits}
+	h := newHarnessWith(t, func(p *app.Ports) {
+		stores, tx, limits := p.Stores, p.Transactor, p.Standalone.RateLimits
+		p.Stores.Users = switchUsers{&down, stores.Users}
+		p.Stores.Sessions = switchSessions{&down, stores.Sessions}
+		p.Transactor = switchTx{&down, tx}
+		p.Standalone.RateLimits = switchLimits{&down, limits}
 	})
 	ada := h.register("ada@example.com")
 	down.Store(true)
@@ -223,7 +223,7 @@ func (s switchLimits) Hit(ctx context.Context, key string, window time.Duration,
 
 // stuckHasher verifies nothing: it waits for its caller to give up, as a
 // hasher whose slots are all taken for long does.
-type stuckHasher struct{ fakeHasher }
+type stuckHasher struct{ domain.PasswordHasher }
 
 func (stuckHasher) Verify(ctx context.Context, _, _ string) (bool, bool, error) {
 	<-ctx.Done()
@@ -232,7 +232,7 @@ func (stuckHasher) Verify(ctx context.Context, _, _ string) (bool, bool, error) 
 
 func TestARequestThatRunsOutOfTimeAnswers503(t *testing.T) {
 	t.Parallel()
-	h := newHarnessWith(t, func(d *app.Deps) { d.Hasher = stuckHasher{} },
+	h := newHarnessWith(t, func(p *app.Ports) { p.Hasher = stuckHasher{p.Hasher} },
 		func(c *httpapi.Config) { c.RequestTimeout = 50 * time.Millisecond })
 
 	res := h.post("/v1/auth/login", `{"email":"nobody@example.com","password":"`+password+`"}`)

@@ -208,7 +208,7 @@ func (s *server) verifyEmailForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	user, err := s.svc.VerifyEmail(c.Request().Context(), form.Get("token"))
+	user, err := s.account.VerifyEmail(c.Request().Context(), form.Get("token"))
 	if err != nil {
 		return err
 	}
@@ -234,7 +234,7 @@ func (s *server) resetPasswordForm(c echo.Context) error {
 		return err
 	}
 	token := form.Get("token")
-	err = s.svc.ResetPassword(c.Request().Context(), token, form.Get("password"))
+	err = s.account.ResetPassword(c.Request().Context(), token, form.Get("password"))
 	if v, ok := errors.AsType[*domain.ValidationError](err); ok {
 		view := resetView(token)
 		for _, p := range v.Problems {

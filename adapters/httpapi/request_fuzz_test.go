@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -16,9 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatehouse-auth/gatehouse/adapters/httpapi"
-	"github.com/gatehouse-auth/gatehouse/adapters/memstore"
 	"github.com/gatehouse-auth/gatehouse/app"
 	"github.com/gatehouse-auth/gatehouse/domain"
+	"github.com/gatehouse-auth/gatehouse/test/apptest"
 	"github.com/gatehouse-auth/gatehouse/test/fake"
 )
 
@@ -27,31 +26,15 @@ import (
 // a fresh one per input, and benchmarks, which must not measure a socket.
 type stack struct {
 	handler http.Handler
-	svc     *app.Service
-	tokens  *fake.AccessTokens
-	mailer  *fake.Mailer
+	app     *apptest.Env
 }
 
 // newStack builds a stack whose server logs to logger. Rate limits stay on,
 // as in production.
 func newStack(tb testing.TB, logger *slog.Logger) *stack {
 	tb.Helper()
-	store := memstore.New()
-	s := &stack{tokens: fake.NewAccessTokens(), mailer: &fake.Mailer{}}
-	svc, err := app.New(context.Background(), app.Deps{
-		Stores:       store.Stores(),
-		Transactor:   store,
-		Hasher:       fakeHasher{},
-		AccessTokens: s.tokens,
-		Mailer:       s.mailer,
-		RateLimits:   store.RateLimits(),
-		Clock:        fake.NewClock(start),
-		Logger:       logger,
-	}, app.Config{AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL, PublicURL: publicURL})
-	require.NoError(tb, err)
-	s.svc = svc
-	s.handler = httpapi.New(httpapi.Config{Service: svc, KeySet: fakeKeySet{set: []byte(testJWKS)}, Logger: logger, PublicURL: publicURL})
-	return s
+	env := newEnv(tb, logger, nil)
+	return &stack{handler: httpapi.New(handlerConfig(env, logger)), app: env}
 }
 
 // serve sends req through the handler and returns the response.
@@ -107,19 +90,19 @@ func newFuzzState(t *testing.T) *fuzzState {
 	t.Helper()
 	logs := &logBuffer{}
 	st := &fuzzState{stack: newStack(t, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))), logs: logs}
-	t.Cleanup(st.svc.Wait)
+	t.Cleanup(st.app.Wait)
 	ctx := context.Background()
 	c := app.Client{IP: "192.0.2.1", UserAgent: userAgent}
-	ada, err := st.svc.Register(ctx, app.RegisterInput{Email: "ada@example.com", Password: password, Client: c})
+	ada, err := st.app.Auth.Register(ctx, app.RegisterInput{Email: "ada@example.com", Password: password, Client: c})
 	require.NoError(t, err)
-	anon, err := st.svc.Anonymous(ctx, c)
+	anon, err := st.app.Auth.Anonymous(ctx, c)
 	require.NoError(t, err)
-	require.NoError(t, st.svc.ForgotPassword(ctx, "ada@example.com", c))
-	st.svc.Wait() // the reset email goes out in the background
+	require.NoError(t, st.app.Account.ForgotPassword(ctx, "ada@example.com", c))
+	st.app.Wait() // the reset email goes out in the background
 	st.access = map[string]string{"ada": ada.AccessToken, "anonymous": anon.AccessToken}
 	st.replacer = strings.NewReplacer(refreshPlaceholder, ada.RefreshToken,
-		verifyPlaceholder, mailToken(t, st.mailer, domain.EmailVerifyAddress),
-		resetPlaceholder, mailToken(t, st.mailer, domain.EmailResetPassword))
+		verifyPlaceholder, mailToken(t, st.app.Mailer, domain.EmailVerifyAddress),
+		resetPlaceholder, mailToken(t, st.app.Mailer, domain.EmailResetPassword))
 	return st
 }
 
@@ -128,9 +111,7 @@ func mailToken(t *testing.T, m *fake.Mailer, purpose domain.EmailPurpose) string
 	t.Helper()
 	mails := m.To("ada@example.com", purpose)
 	require.NotEmpty(t, mails, "no %s email", purpose)
-	link, err := url.Parse(mails[len(mails)-1].Link)
-	require.NoError(t, err)
-	return link.Query().Get("token")
+	return mails[len(mails)-1].Secret
 }
 
 // FuzzJSONRequest posts arbitrary bytes as application/json to every route
@@ -192,7 +173,7 @@ func FuzzJSONRequest(f *testing.F) {
 			req.Header.Set("Authorization", "Bearer "+st.access[ep.bearer])
 		}
 		r := st.serve(req)
-		st.svc.Wait()
+		st.app.Wait()
 
 		switch {
 		case r.status >= 500 || r.status < 200 || (r.status >= 300 && r.status < 400):

@@ -23,7 +23,7 @@ func (s *server) routes(e *echo.Echo) {
 
 	// Without a key the admin API is not registered at all, so that every
 	// path and method under it answers 404 alike, as for any unknown path.
-	if s.admin {
+	if s.adminOn {
 		e.GET("/v1/admin/users/:id", s.adminUser, s.requireAdmin)
 		e.PATCH("/v1/admin/users/:id", s.adminSetTier, s.requireAdmin)
 	}

@@ -81,6 +81,10 @@ func (s *Store) Stores() domain.Stores {
 
 // Keys returns the signing-key store. Each of its methods is atomic on its
 // own; it is not part of any unit of work.
+func (s *Store) Standalone() domain.Standalone {
+	return domain.Standalone{Keys: s.Keys(), RateLimits: s.RateLimits(), Locker: s.Locker()}
+}
+
 func (s *Store) Keys() domain.KeyStore {
 	return s.keys
 }

@@ -8,11 +8,11 @@ import (
 	"github.com/gatehouse-auth/gatehouse/app"
 )
 
-// pruneEvery runs svc.Prune about every interval until ctx ends: first
+// pruneEvery runs m.Prune about every interval until ctx ends: first
 // after a random part of an interval, so that replicas started together
 // spread out, then every interval give or take a tenth. Prune logs every
 // run itself, and a failed run is simply tried again at the next one.
-func pruneEvery(ctx context.Context, svc *app.Service, interval time.Duration) {
+func pruneEvery(ctx context.Context, m *app.Maintenance, interval time.Duration) {
 	wait := rand.N(interval)
 	for {
 		timer := time.NewTimer(wait)
@@ -22,7 +22,7 @@ func pruneEvery(ctx context.Context, svc *app.Service, interval time.Duration) {
 			return
 		case <-timer.C:
 		}
-		_, _ = svc.Prune(ctx) // logged by Prune
+		_, _ = m.Prune(ctx) // logged by Prune
 		wait = interval - interval/10 + rand.N(interval/5+1)
 	}
 }

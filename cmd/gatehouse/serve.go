@@ -76,19 +76,17 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 	if hooks.hasher != nil {
 		hasher = hooks.hasher(hasher)
 	}
-	svc, err := app.New(ctx, app.Deps{
+	usecases, err := app.New(ctx, app.Ports{
 		Stores:       db.Stores(),
 		Transactor:   db,
+		Standalone:   db.Standalone(),
 		Hasher:       hasher,
 		AccessTokens: issuer,
 		Mailer:       mailer,
-		RateLimits:   db.RateLimits(),
-		Locker:       db.Locker(),
 		Clock:        clock,
 		Logger:       log,
 	}, app.Config{
-		AccessTokenTTL: c.AccessTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL,
-		PublicURL: c.PublicURL, RateLimitsOff: c.RateLimitsOff,
+		AccessTokenTTL: c.AccessTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL, RateLimitsOff: c.RateLimitsOff,
 	})
 	if err != nil {
 		return err
@@ -96,7 +94,7 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 	if c.PruneInterval > 0 {
 		pruneCtx, stopPruning := context.WithCancel(ctx)
 		pruned := make(chan struct{})
-		go func() { defer close(pruned); pruneEvery(pruneCtx, svc, c.PruneInterval) }()
+		go func() { defer close(pruned); pruneEvery(pruneCtx, usecases.Maintenance, c.PruneInterval) }()
 		// Deferred after db.Close, so it runs before it: a run in progress
 		// stops between batches and releases its lock while the DB is open.
 		defer func() { stopPruning(); <-pruned }()
@@ -122,7 +120,7 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 	draining := make(chan struct{})
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{
-			Service: svc, KeySet: issuer, Logger: log, TrustedProxies: c.TrustedProxies,
+			Auth: usecases.Auth, Account: usecases.Account, Admin: usecases.Admin, KeySet: issuer, Logger: log, TrustedProxies: c.TrustedProxies,
 			PublicURL: c.PublicURL, AdminAPIKey: c.AdminAPIKey,
 			Ready: db.Ping, Draining: draining, Metrics: metrics,
 			RequestTimeout: c.RequestTimeout,
@@ -165,7 +163,7 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 		_ = srv.Close() // cut the requests that outlived the grace
 		err = fmt.Errorf("requests still in flight when GATEHOUSE_SHUTDOWN_GRACE (%s) ran out: %w", c.ShutdownGrace, err)
 	}
-	svc.Wait()
+	usecases.Wait()
 	if mailErr := closeMailer(drain); err == nil {
 		err = mailErr
 	}

@@ -1,0 +1,33 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/gatehouse-auth/gatehouse/domain"
+)
+
+// Auth is authentication: every way to sign in (register, anonymous,
+// login), refreshing and ending sessions, and verifying access tokens.
+type Auth struct {
+	stores       domain.Stores
+	tx           domain.Transactor
+	hasher       domain.PasswordHasher
+	accessTokens domain.AccessTokens
+	clock        domain.Clock
+	log          *slog.Logger
+	limits       *limiter
+	mails        *tokenMails
+	kernel       *kernel
+	// dummyHash is verified when a login names no account, so that an
+	// unknown email costs as much time as a wrong password.
+	dummyHash string
+}
+
+// Authenticate verifies an access token and returns its claims. It returns
+// domain.ErrAccessTokenExpired or domain.ErrInvalidAccessToken. Access
+// tokens are not checked against sessions: one stays valid until it expires
+// even after logout, which is why their lifetime is short.
+func (a *Auth) Authenticate(ctx context.Context, accessToken string) (domain.Claims, error) {
+	return a.accessTokens.Verify(ctx, accessToken, a.clock.Now())
+}

@@ -1,0 +1,97 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/domain"
+)
+
+// Client describes where a request comes from; sessions remember it so a
+// user can tell their sessions apart.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+// Tokens are what a successful sign-in or refresh hands a client.
+type Tokens struct {
+	AccessToken  string
+	ExpiresIn    time.Duration // the access token's lifetime
+	RefreshToken string
+	User         domain.User
+}
+
+// signIn is a proven sign-in: the user, how they proved who they are (no
+// methods for an anonymous user) and the client they did it from.
+type signIn struct {
+	user    domain.User
+	methods []domain.AuthMethod
+	client  Client
+}
+
+// kernel is where every sign-in ends and every refresh continues. Each
+// way to sign in (password, registration, anonymous, and every one added
+// later) proves who the user is in its own flow and then calls start in
+// its unit of work; every token a client receives comes from issue. So the
+// rules of what a sign-in yields live here once: the session it creates,
+// what the session records of how the user authenticated, and, for a user
+// who must still present a second factor, a pending answer instead of
+// tokens.
+type kernel struct {
+	accessTokens domain.AccessTokens
+	accessTTL    time.Duration
+	refreshTTL   time.Duration
+}
+
+// grant is what start hands back: a session created in a unit of work that
+// has not committed yet. Its tokens are issued only after it has (see
+// issue), so a client never holds tokens to a session that was rolled
+// back.
+type grant struct {
+	user    domain.User
+	session domain.Session
+	refresh string // the secret of the session's current refresh token
+}
+
+// start creates the session that in begins, in the caller's unit of work
+// tx, recording how the user authenticated, with the hash of a new refresh
+// token, and returns its grant.
+func (k *kernel) start(ctx context.Context, tx domain.Stores, in signIn, now time.Time) (grant, error) {
+	secret, hash := domain.NewOpaqueToken()
+	session, err := tx.Sessions.Create(ctx, domain.Session{
+		UserID:     in.user.ID,
+		TokenHash:  hash,
+		UserAgent:  in.client.UserAgent,
+		IP:         in.client.IP,
+		Methods:    in.methods,
+		CreatedAt:  now,
+		LastUsedAt: now,
+		ExpiresAt:  now.Add(k.refreshTTL),
+	})
+	if err != nil {
+		return grant{}, err
+	}
+	return grant{user: in.user, session: session, refresh: secret}, nil
+}
+
+// issue signs an access token for the grant's user and session, valid from
+// now, and bundles it with the refresh token's secret. Call it once the
+// unit of work that started or rotated the session has committed.
+func (k *kernel) issue(ctx context.Context, g grant, now time.Time) (Tokens, error) {
+	jti, _ := domain.NewOpaqueToken()
+	access, err := k.accessTokens.Issue(ctx, domain.Claims{
+		ID:            jti,
+		Subject:       g.user.ID,
+		SessionID:     g.session.ID,
+		Tier:          g.user.Tier,
+		EmailVerified: g.user.EmailVerified,
+		IssuedAt:      now,
+		ExpiresAt:     now.Add(k.accessTTL),
+	})
+	if err != nil {
+		return Tokens{}, fmt.Errorf("app: issue access token: %w", err)
+	}
+	return Tokens{AccessToken: access, ExpiresIn: k.accessTTL, RefreshToken: g.refresh, User: g.user}, nil
+}
