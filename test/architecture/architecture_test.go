@@ -36,7 +36,7 @@ func TestViolationsCatchesEveryRule(t *testing.T) {
 		module + "/adapters/memstore":   {module + "/domain", module + "/adapters/entstore"},
 		module + "/adapters/entstore":   {module + "/ent", module + "/domain"},
 		module + "/adapters/httpapi":    {"github.com/labstack/echo/v4", module + "/app"},
-		module + "/adapters/mail":       {"github.com/labstack/echo/v4/middleware", module + "/ent/user"},
+		module + "/adapters/mail":       {"github.com/labstack/echo/v4/middleware", module + "/ent/user", module + "/app"},
 		module + "/test/contract":       {module + "/domain"},
 		module + "/adapters/entstore/x": {module + "/adapters/entstore"},
 	}
@@ -47,6 +47,7 @@ func TestViolationsCatchesEveryRule(t *testing.T) {
 		module + "/adapters/memstore imports " + module + "/adapters/entstore: adapters never import each other",
 		module + "/adapters/mail imports github.com/labstack/echo/v4/middleware: only adapters/httpapi imports Echo",
 		module + "/adapters/mail imports " + module + "/ent/user: only adapters/entstore and test harnesses import ent",
+		module + "/adapters/mail imports " + module + "/app: only adapters/httpapi, of the adapters, imports app",
 	}
 	assert.ElementsMatch(t, want, got)
 }
@@ -78,6 +79,8 @@ func broken(rel, imp string) string {
 		return "app imports the standard library and domain only"
 	case under(rel, "adapters") && own && under(impRel, "adapters") && adapter(impRel) != adapter(rel):
 		return "adapters never import each other"
+	case under(rel, "adapters") && !under(rel, "adapters/httpapi") && under(impRel, "app") && own:
+		return "only adapters/httpapi, of the adapters, imports app"
 	case strings.HasPrefix(imp, "github.com/labstack/echo") && !under(rel, "adapters/httpapi"):
 		return "only adapters/httpapi imports Echo"
 	case own && under(impRel, "ent") && !under(rel, "ent") && !under(rel, "adapters/entstore") && !under(rel, "test"):
