@@ -28,10 +28,10 @@ func (s *server) routes(e *echo.Echo) {
 		e.PATCH("/v1/admin/users/:id", s.adminSetTier, s.requireAdmin)
 	}
 
-	e.GET("/verify-email", s.verifyEmailPage, s.page)
-	e.POST("/verify-email", s.verifyEmailForm, s.page, s.sameOrigin)
-	e.GET("/reset-password", s.resetPasswordPage, s.page)
-	e.POST("/reset-password", s.resetPasswordForm, s.page, s.sameOrigin)
+	e.GET(pathVerifyEmail, s.verifyEmailPage, s.page)
+	e.POST(pathVerifyEmail, s.verifyEmailForm, s.page, s.sameOrigin)
+	e.GET(pathResetPassword, s.resetPasswordPage, s.page)
+	e.POST(pathResetPassword, s.resetPasswordForm, s.page, s.sameOrigin)
 
 	e.GET("/.well-known/jwks.json", s.jwks)
 	e.GET("/openapi.json", s.openAPI)
