@@ -44,7 +44,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 // before the listener closes; stops accepting connections and waits for
 // the requests in flight; waits for the work they left running in the
 // background; delivers the mail that work queued; and closes the database.
-// The grace (GATEHOUSE_SHUTDOWN_GRACE) bounds everything after the delay.
+// The grace (GATEHOUSE_SHUTDOWN_GRACE) is one deadline for the three waits
+// after the delay (requests, background work, mail), so that delay plus
+// grace bounds a stop.
 func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer, hooks serveHooks) error {
 	c, err := loadConfig(getenv)
 	if err != nil {
@@ -163,7 +165,9 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 		_ = srv.Close() // cut the requests that outlived the grace
 		err = fmt.Errorf("requests still in flight when GATEHOUSE_SHUTDOWN_GRACE (%s) ran out: %w", c.ShutdownGrace, err)
 	}
-	usecases.Wait()
+	if waitErr := waitContext(drain, usecases.Wait); err == nil && waitErr != nil {
+		err = fmt.Errorf("background work still running when GATEHOUSE_SHUTDOWN_GRACE (%s) ran out: %w", c.ShutdownGrace, waitErr)
+	}
 	if mailErr := closeMailer(drain); err == nil {
 		err = mailErr
 	}
@@ -175,4 +179,17 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// waitContext runs wait and returns when it does, or with ctx's error when
+// ctx ends first; wait then goes on in the background.
+func waitContext(ctx context.Context, wait func()) error {
+	done := make(chan struct{})
+	go func() { defer close(done); wait() }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -301,3 +301,13 @@ func TestServePprof(t *testing.T) {
 	r = call(t, "GET", addr, "/debug/pprof/cmdline", "", "")
 	assert.Equal(t, http.StatusNotFound, r.status, "the API listener serves no profiles")
 }
+
+func TestWaitContextGivesUpWhenTheGraceEnds(t *testing.T) {
+	release := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	assert.ErrorIs(t, waitContext(ctx, func() { <-release }), context.Canceled, "work that outlives the grace is left behind")
+	close(release)
+
+	assert.NoError(t, waitContext(context.Background(), func() {}), "work that ends is waited for")
+}
