@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	netmail "net/mail"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/adapters/httpapi"
 	"github.com/gatehouse-auth/gatehouse/adapters/mail"
+	"github.com/gatehouse-auth/gatehouse/adapters/setting"
 )
 
 // config is Gatehouse's configuration, read from GATEHOUSE_* variables.
@@ -67,144 +66,180 @@ const (
 // size of the AES-256 key derived from it.
 const minSecretLength = 32
 
-// loadConfig reads and validates the configuration. An error names the
+// loadConfig reads and validates the configuration. An error names every
 // variable at fault, and never repeats a value that may be secret.
 func loadConfig(getenv func(string) string) (config, error) {
-	get := func(name, def string) string {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			return v
-		}
-		return def
-	}
+	r := setting.NewReader(getenv)
 	c := config{
-		DatabaseURL: get("GATEHOUSE_DATABASE_URL", "sqlite://gatehouse.db"),
-		HTTPAddr:    get("GATEHOUSE_HTTP_ADDR", ":8080"),
-		Secret:      getenv("GATEHOUSE_SECRET"),
-		MailFrom:    get("GATEHOUSE_MAIL_FROM", mail.DefaultFrom),
-		AdminAPIKey: getenv("GATEHOUSE_ADMIN_API_KEY"),
+		DatabaseURL:   readDatabaseURL(r),
+		Secret:        readSecret(r),
+		HTTPAddr:      readHTTPAddr(r),
+		LogLevel:      readLogLevel(r),
+		RateLimitsOff: readRateLimitsOff(r),
+		PruneInterval: readPruneInterval(r),
+		PprofAddr:     readPprofAddr(r),
 	}
-	var errs []error
-	bad := func(name, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
-	}
+	c.PublicURL, c.TrustedProxies, c.AdminAPIKey, c.RequestTimeout = readHTTP(r)
+	c.SMTP, c.MailFrom = readMail(r)
+	c.AccessTokenTTL, c.RefreshTokenTTL = readTokenTTLs(r)
+	c.ShutdownDelay, c.ShutdownGrace = readShutdown(r)
+	requireSecretWithPostgres(r, c.DatabaseURL, c.Secret)
+	return c, r.Err()
+}
 
-	switch scheme, _, _ := strings.Cut(c.DatabaseURL, "://"); scheme {
+// readDatabaseURL reads GATEHOUSE_DATABASE_URL.
+func readDatabaseURL(r *setting.Reader) string {
+	const name = "GATEHOUSE_DATABASE_URL"
+	u := r.String(name, "sqlite://gatehouse.db")
+	switch scheme, _, _ := strings.Cut(u, "://"); scheme {
 	case "postgres", "postgresql":
-		if c.Secret == "" {
-			bad("GATEHOUSE_SECRET", "required with a Postgres database: it encrypts the signing keys every replica shares")
-		}
 	case "sqlite":
-		if sqlitePath(c.DatabaseURL) == "" {
-			bad("GATEHOUSE_DATABASE_URL", "sqlite:// needs a file path, as in sqlite://gatehouse.db")
+		if sqlitePath(u) == "" {
+			r.Fail(name, "sqlite:// needs a file path, as in sqlite://gatehouse.db")
 		}
 	default:
-		bad("GATEHOUSE_DATABASE_URL", "must start with postgres://, postgresql:// or sqlite://")
+		r.Fail(name, "must start with postgres://, postgresql:// or sqlite://")
 	}
-	if c.Secret != "" && len(c.Secret) < minSecretLength {
-		bad("GATEHOUSE_SECRET", "must be at least %d characters long", minSecretLength)
-	}
-	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
-		bad("GATEHOUSE_HTTP_ADDR", "%q is not host:port (as in :8080 or 127.0.0.1:8080)", c.HTTPAddr)
-	}
+	return u
+}
 
-	public := get("GATEHOUSE_PUBLIC_URL", "http://localhost:8080")
+// readSecret reads GATEHOUSE_SECRET.
+func readSecret(r *setting.Reader) string {
+	const name = "GATEHOUSE_SECRET"
+	s := r.Secret(name)
+	if s != "" && len(s) < minSecretLength {
+		r.Fail(name, "must be at least %d characters long", minSecretLength)
+	}
+	return s
+}
+
+// requireSecretWithPostgres records a problem when a Postgres database has
+// no GATEHOUSE_SECRET: without one, each replica would make up its own.
+func requireSecretWithPostgres(r *setting.Reader, databaseURL, secret string) {
+	scheme, _, _ := strings.Cut(databaseURL, "://")
+	if (scheme == "postgres" || scheme == "postgresql") && secret == "" {
+		r.Fail("GATEHOUSE_SECRET", "required with a Postgres database: it encrypts the signing keys every replica shares")
+	}
+}
+
+// readHTTP reads the settings of the HTTP edge: GATEHOUSE_PUBLIC_URL,
+// GATEHOUSE_TRUSTED_PROXIES, GATEHOUSE_ADMIN_API_KEY and
+// GATEHOUSE_REQUEST_TIMEOUT.
+func readHTTP(r *setting.Reader) (publicURL string, proxies []netip.Prefix, adminKey string, timeout time.Duration) {
+	public := r.String("GATEHOUSE_PUBLIC_URL", "http://localhost:8080")
 	if u, err := url.Parse(public); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		bad("GATEHOUSE_PUBLIC_URL", "%q is not an absolute http(s) URL without query or fragment", public)
+		r.Fail("GATEHOUSE_PUBLIC_URL", "%q is not an absolute http(s) URL without query or fragment", public)
 	}
-	c.PublicURL = strings.TrimRight(public, "/")
+	publicURL = strings.TrimRight(public, "/")
 
-	var err error
-	if c.AccessTokenTTL, err = positiveDuration(get("GATEHOUSE_ACCESS_TOKEN_TTL", "15m")); err != nil {
-		bad("GATEHOUSE_ACCESS_TOKEN_TTL", "%v", err)
-	}
-	if c.RefreshTokenTTL, err = positiveDuration(get("GATEHOUSE_REFRESH_TOKEN_TTL", "720h")); err != nil {
-		bad("GATEHOUSE_REFRESH_TOKEN_TTL", "%v", err)
-	}
-	if err == nil && c.RefreshTokenTTL <= c.AccessTokenTTL {
-		bad("GATEHOUSE_REFRESH_TOKEN_TTL", "must be longer than GATEHOUSE_ACCESS_TOKEN_TTL")
-	}
-	if c.ShutdownDelay, err = nonNegativeDuration(get("GATEHOUSE_SHUTDOWN_DELAY", "2s")); err != nil {
-		bad("GATEHOUSE_SHUTDOWN_DELAY", "%v", err)
-	}
-	if c.ShutdownGrace, err = positiveDuration(get("GATEHOUSE_SHUTDOWN_GRACE", "10s")); err != nil {
-		bad("GATEHOUSE_SHUTDOWN_GRACE", "%v", err)
-	}
-	if c.RequestTimeout, err = positiveDuration(get("GATEHOUSE_REQUEST_TIMEOUT", httpapi.DefaultRequestTimeout.String())); err != nil {
-		bad("GATEHOUSE_REQUEST_TIMEOUT", "%v", err)
-	} else if c.RequestTimeout < minRequestTimeout || c.RequestTimeout > maxRequestTimeout {
-		bad("GATEHOUSE_REQUEST_TIMEOUT", "must be from %s to %s", minRequestTimeout, maxRequestTimeout)
-	}
-
-	level := get("GATEHOUSE_LOG_LEVEL", "info")
-	var ok bool
-	if c.LogLevel, ok = logLevels[strings.ToLower(level)]; !ok {
-		bad("GATEHOUSE_LOG_LEVEL", "%q is not one of debug, info, warn, error", level)
-	}
-
-	if raw := get("GATEHOUSE_SMTP_URL", ""); raw != "" {
-		smtp, err := mail.ParseSMTPURL(raw)
-		if err != nil {
-			bad("GATEHOUSE_SMTP_URL", "%v", err)
-		}
-		c.SMTP = &smtp
-	}
-	if addr, err := netmail.ParseAddress(c.MailFrom); err != nil || !strings.Contains(addr.Address, "@") {
-		bad("GATEHOUSE_MAIL_FROM", "%q is not an address such as Gatehouse <no-reply@example.com>", c.MailFrom)
-	}
-	if c.AdminAPIKey != "" && len(c.AdminAPIKey) < minAdminKeyLength {
-		bad("GATEHOUSE_ADMIN_API_KEY", "must be at least %d characters long", minAdminKeyLength)
-	}
-	switch v := strings.ToLower(get("GATEHOUSE_RATE_LIMITS", "on")); v {
-	case "on":
-	case "off":
-		c.RateLimitsOff = true
-	default:
-		bad("GATEHOUSE_RATE_LIMITS", "%q is neither on nor off", v)
-	}
-	if v := get("GATEHOUSE_PRUNE_INTERVAL", "10m"); v != "off" {
-		var err error
-		if c.PruneInterval, err = positiveDuration(v); err != nil {
-			bad("GATEHOUSE_PRUNE_INTERVAL", "%v, or off", err)
-		}
-	}
-
-	if c.PprofAddr = get("GATEHOUSE_PPROF_ADDR", ""); c.PprofAddr != "" && !loopbackAddr(c.PprofAddr) {
-		bad("GATEHOUSE_PPROF_ADDR", "%q is not a loopback host:port such as 127.0.0.1:6060: profiles must not be served to the network", c.PprofAddr)
-	}
-
-	for _, field := range strings.FieldsFunc(getenv("GATEHOUSE_TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
+	for _, field := range strings.FieldsFunc(r.String("GATEHOUSE_TRUSTED_PROXIES", ""), func(r rune) bool { return r == ',' || r == ' ' }) {
 		prefix, err := parsePrefix(field)
 		if err != nil {
-			bad("GATEHOUSE_TRUSTED_PROXIES", "%q is not a CIDR such as 10.0.0.0/8 or an IP address", field)
+			r.Fail("GATEHOUSE_TRUSTED_PROXIES", "%q is not a CIDR such as 10.0.0.0/8 or an IP address", field)
 			continue
 		}
-		c.TrustedProxies = append(c.TrustedProxies, prefix)
+		proxies = append(proxies, prefix)
 	}
-	return c, errors.Join(errs...)
+
+	if adminKey = r.Secret("GATEHOUSE_ADMIN_API_KEY"); adminKey != "" && len(adminKey) < minAdminKeyLength {
+		r.Fail("GATEHOUSE_ADMIN_API_KEY", "must be at least %d characters long", minAdminKeyLength)
+	}
+
+	timeout = r.PositiveDuration("GATEHOUSE_REQUEST_TIMEOUT", httpapi.DefaultRequestTimeout)
+	if timeout != 0 && (timeout < minRequestTimeout || timeout > maxRequestTimeout) {
+		r.Fail("GATEHOUSE_REQUEST_TIMEOUT", "must be from %s to %s", minRequestTimeout, maxRequestTimeout)
+	}
+	return publicURL, proxies, adminKey, timeout
 }
 
-// positiveDuration parses a Go duration that must be above zero.
-func positiveDuration(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a Go duration such as 15m or 720h", s)
+// readMail reads GATEHOUSE_SMTP_URL and GATEHOUSE_MAIL_FROM.
+func readMail(r *setting.Reader) (*mail.SMTPConfig, string) {
+	var smtp *mail.SMTPConfig
+	if raw := r.String("GATEHOUSE_SMTP_URL", ""); raw != "" {
+		cfg, err := mail.ParseSMTPURL(raw)
+		if err != nil {
+			r.Fail("GATEHOUSE_SMTP_URL", "%v", err)
+		}
+		smtp = &cfg
 	}
-	if d <= 0 {
-		return 0, fmt.Errorf("%q must be positive", s)
+	from := r.String("GATEHOUSE_MAIL_FROM", mail.DefaultFrom)
+	if addr, err := netmail.ParseAddress(from); err != nil || !strings.Contains(addr.Address, "@") {
+		r.Fail("GATEHOUSE_MAIL_FROM", "%q is not an address such as Gatehouse <no-reply@example.com>", from)
 	}
-	return d, nil
+	return smtp, from
 }
 
-// nonNegativeDuration parses a Go duration that must not be below zero.
-func nonNegativeDuration(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
+// readHTTPAddr reads GATEHOUSE_HTTP_ADDR, the address serve listens on.
+func readHTTPAddr(r *setting.Reader) string {
+	addr := r.String("GATEHOUSE_HTTP_ADDR", ":8080")
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		r.Fail("GATEHOUSE_HTTP_ADDR", "%q is not host:port (as in :8080 or 127.0.0.1:8080)", addr)
+	}
+	return addr
+}
+
+// readLogLevel reads GATEHOUSE_LOG_LEVEL.
+func readLogLevel(r *setting.Reader) slog.Level {
+	s := r.String("GATEHOUSE_LOG_LEVEL", "info")
+	level, ok := logLevels[strings.ToLower(s)]
+	if !ok {
+		r.Fail("GATEHOUSE_LOG_LEVEL", "%q is not one of debug, info, warn, error", s)
+	}
+	return level
+}
+
+// readTokenTTLs reads GATEHOUSE_ACCESS_TOKEN_TTL and
+// GATEHOUSE_REFRESH_TOKEN_TTL, which the use cases share with the access
+// token issuer, and checks that a session outlives its access tokens.
+func readTokenTTLs(r *setting.Reader) (access, refresh time.Duration) {
+	access = r.PositiveDuration("GATEHOUSE_ACCESS_TOKEN_TTL", 15*time.Minute)
+	refresh = r.PositiveDuration("GATEHOUSE_REFRESH_TOKEN_TTL", 720*time.Hour)
+	if refresh != 0 && refresh <= access {
+		r.Fail("GATEHOUSE_REFRESH_TOKEN_TTL", "must be longer than GATEHOUSE_ACCESS_TOKEN_TTL")
+	}
+	return access, refresh
+}
+
+// readRateLimitsOff reads GATEHOUSE_RATE_LIMITS: whether every limit is
+// off.
+func readRateLimitsOff(r *setting.Reader) bool {
+	switch v := strings.ToLower(r.String("GATEHOUSE_RATE_LIMITS", "on")); v {
+	case "on":
+	case "off":
+		return true
+	default:
+		r.Fail("GATEHOUSE_RATE_LIMITS", "%q is neither on nor off", v)
+	}
+	return false
+}
+
+// readPruneInterval reads GATEHOUSE_PRUNE_INTERVAL; off is zero.
+func readPruneInterval(r *setting.Reader) time.Duration {
+	const name = "GATEHOUSE_PRUNE_INTERVAL"
+	v := r.String(name, "10m")
+	if v == "off" {
+		return 0
+	}
+	d, err := setting.ParsePositiveDuration(v)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a Go duration such as 0s, 2s or 500ms", s)
+		r.Fail(name, "%v, or off", err)
 	}
-	if d < 0 {
-		return 0, fmt.Errorf("%q must not be negative", s)
+	return d
+}
+
+// readShutdown reads GATEHOUSE_SHUTDOWN_DELAY and GATEHOUSE_SHUTDOWN_GRACE.
+func readShutdown(r *setting.Reader) (delay, grace time.Duration) {
+	return r.NonNegativeDuration("GATEHOUSE_SHUTDOWN_DELAY", 2*time.Second),
+		r.PositiveDuration("GATEHOUSE_SHUTDOWN_GRACE", 10*time.Second)
+}
+
+// readPprofAddr reads GATEHOUSE_PPROF_ADDR, which must stay on loopback.
+func readPprofAddr(r *setting.Reader) string {
+	addr := r.String("GATEHOUSE_PPROF_ADDR", "")
+	if addr != "" && !loopbackAddr(addr) {
+		r.Fail("GATEHOUSE_PPROF_ADDR", "%q is not a loopback host:port such as 127.0.0.1:6060: profiles must not be served to the network", addr)
 	}
-	return d, nil
+	return addr
 }
 
 // loopbackAddr reports whether addr is host:port with a loopback IP or
