@@ -6,10 +6,12 @@ import (
 	netmail "net/mail"
 	"net/netip"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"time"
 
+	"entgo.io/ent/dialect"
+
+	"github.com/gatehouse-auth/gatehouse/adapters/entstore"
 	"github.com/gatehouse-auth/gatehouse/adapters/httpapi"
 	"github.com/gatehouse-auth/gatehouse/adapters/mail"
 	"github.com/gatehouse-auth/gatehouse/adapters/setting"
@@ -17,7 +19,7 @@ import (
 
 // config is Gatehouse's configuration, read from GATEHOUSE_* variables.
 type config struct {
-	DatabaseURL     string
+	Database        entstore.URL
 	HTTPAddr        string
 	PublicURL       string // no trailing slash
 	AccessTokenTTL  time.Duration
@@ -71,7 +73,7 @@ const minSecretLength = 32
 func loadConfig(getenv func(string) string) (config, error) {
 	r := setting.NewReader(getenv)
 	c := config{
-		DatabaseURL:   readDatabaseURL(r),
+		Database:      entstore.ReadURL(r),
 		Secret:        readSecret(r),
 		HTTPAddr:      readHTTPAddr(r),
 		LogLevel:      readLogLevel(r),
@@ -83,24 +85,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.SMTP, c.MailFrom = readMail(r)
 	c.AccessTokenTTL, c.RefreshTokenTTL = readTokenTTLs(r)
 	c.ShutdownDelay, c.ShutdownGrace = readShutdown(r)
-	requireSecretWithPostgres(r, c.DatabaseURL, c.Secret)
+	requireSecretWithPostgres(r, c.Database, c.Secret)
 	return c, r.Err()
-}
-
-// readDatabaseURL reads GATEHOUSE_DATABASE_URL.
-func readDatabaseURL(r *setting.Reader) string {
-	const name = "GATEHOUSE_DATABASE_URL"
-	u := r.String(name, "sqlite://gatehouse.db")
-	switch scheme, _, _ := strings.Cut(u, "://"); scheme {
-	case "postgres", "postgresql":
-	case "sqlite":
-		if sqlitePath(u) == "" {
-			r.Fail(name, "sqlite:// needs a file path, as in sqlite://gatehouse.db")
-		}
-	default:
-		r.Fail(name, "must start with postgres://, postgresql:// or sqlite://")
-	}
-	return u
 }
 
 // readSecret reads GATEHOUSE_SECRET.
@@ -115,9 +101,8 @@ func readSecret(r *setting.Reader) string {
 
 // requireSecretWithPostgres records a problem when a Postgres database has
 // no GATEHOUSE_SECRET: without one, each replica would make up its own.
-func requireSecretWithPostgres(r *setting.Reader, databaseURL, secret string) {
-	scheme, _, _ := strings.Cut(databaseURL, "://")
-	if (scheme == "postgres" || scheme == "postgresql") && secret == "" {
+func requireSecretWithPostgres(r *setting.Reader, db entstore.URL, secret string) {
+	if db.Dialect() == dialect.Postgres && secret == "" {
 		r.Fail("GATEHOUSE_SECRET", "required with a Postgres database: it encrypts the signing keys every replica shares")
 	}
 }
@@ -266,19 +251,4 @@ func parsePrefix(s string) (netip.Prefix, error) {
 		return netip.Prefix{}, err
 	}
 	return netip.PrefixFrom(addr, addr.BitLen()), nil
-}
-
-// sqlitePath returns the file a sqlite:// URL names: sqlite://gatehouse.db
-// is relative, sqlite:///var/lib/gatehouse.db absolute. It returns "" for
-// any other URL.
-func sqlitePath(databaseURL string) string {
-	path, ok := strings.CutPrefix(databaseURL, "sqlite://")
-	if !ok {
-		return ""
-	}
-	path, _, _ = strings.Cut(path, "?")
-	if path == "" {
-		return ""
-	}
-	return filepath.Clean(path)
 }

@@ -36,7 +36,7 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 // openMigrated opens the configured database and applies pending
 // migrations, which is safe to do from several processes at once.
 func openMigrated(ctx context.Context, c config, log *slog.Logger) (*entstore.DB, error) {
-	db, err := entstore.Open(ctx, c.DatabaseURL)
+	db, err := entstore.OpenURL(ctx, c.Database)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func signingSecret(c config, log *slog.Logger) (string, error) {
 	if c.Secret != "" {
 		return c.Secret, nil
 	}
-	path := sqlitePath(c.DatabaseURL) + ".secret"
+	path := c.Database.SQLitePath() + ".secret"
 	secret, _ := domain.NewOpaqueToken()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	switch {
