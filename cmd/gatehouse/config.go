@@ -11,6 +11,7 @@ import (
 
 	"entgo.io/ent/dialect"
 
+	"github.com/gatehouse-auth/gatehouse/adapters/accesstoken"
 	"github.com/gatehouse-auth/gatehouse/adapters/entstore"
 	"github.com/gatehouse-auth/gatehouse/adapters/httpapi"
 	"github.com/gatehouse-auth/gatehouse/adapters/mail"
@@ -64,17 +65,13 @@ const (
 	maxRequestTimeout = 5 * time.Minute
 )
 
-// minSecretLength is the shortest GATEHOUSE_SECRET accepted: 32 bytes, the
-// size of the AES-256 key derived from it.
-const minSecretLength = 32
-
 // loadConfig reads and validates the configuration. An error names every
 // variable at fault, and never repeats a value that may be secret.
 func loadConfig(getenv func(string) string) (config, error) {
 	r := setting.NewReader(getenv)
 	c := config{
 		Database:      entstore.ReadURL(r),
-		Secret:        readSecret(r),
+		Secret:        accesstoken.ReadSecret(r),
 		HTTPAddr:      readHTTPAddr(r),
 		LogLevel:      readLogLevel(r),
 		RateLimitsOff: readRateLimitsOff(r),
@@ -87,16 +84,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.ShutdownDelay, c.ShutdownGrace = readShutdown(r)
 	requireSecretWithPostgres(r, c.Database, c.Secret)
 	return c, r.Err()
-}
-
-// readSecret reads GATEHOUSE_SECRET.
-func readSecret(r *setting.Reader) string {
-	const name = "GATEHOUSE_SECRET"
-	s := r.Secret(name)
-	if s != "" && len(s) < minSecretLength {
-		r.Fail(name, "must be at least %d characters long", minSecretLength)
-	}
-	return s
 }
 
 // requireSecretWithPostgres records a problem when a Postgres database has

@@ -99,7 +99,7 @@ func signingSecret(c config, log *slog.Logger) (string, error) {
 			return "", fmt.Errorf("GATEHOUSE_SECRET: read local secret: %w", err)
 		}
 		secret = strings.TrimSpace(string(b))
-		if len(secret) < minSecretLength {
+		if len(secret) < accesstoken.MinSecretLength {
 			return "", fmt.Errorf("GATEHOUSE_SECRET: local secret %s is too short; remove it only together with the database", path)
 		}
 		log.Warn("GATEHOUSE_SECRET is not set: using the local secret beside the database; set GATEHOUSE_SECRET for any real deployment", "path", path)
