@@ -3,7 +3,6 @@ package main
 import (
 	"log/slog"
 	"net"
-	netmail "net/mail"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -28,8 +27,7 @@ type config struct {
 	Secret          string // empty: the embedded default keeps a local one
 	LogLevel        slog.Level
 	TrustedProxies  []netip.Prefix
-	SMTP            *mail.SMTPConfig // nil: emails are written to the log
-	MailFrom        string
+	Mail            mail.Settings
 	AdminAPIKey     string // empty: the admin API answers 404
 	RateLimitsOff   bool
 	PruneInterval   time.Duration // 0: this replica never prunes
@@ -71,6 +69,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	r := setting.NewReader(getenv)
 	c := config{
 		Database:      entstore.ReadURL(r),
+		Mail:          mail.ReadSettings(r),
 		Secret:        accesstoken.ReadSecret(r),
 		HTTPAddr:      readHTTPAddr(r),
 		LogLevel:      readLogLevel(r),
@@ -79,7 +78,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 		PprofAddr:     readPprofAddr(r),
 	}
 	c.PublicURL, c.TrustedProxies, c.AdminAPIKey, c.RequestTimeout = readHTTP(r)
-	c.SMTP, c.MailFrom = readMail(r)
 	c.AccessTokenTTL, c.RefreshTokenTTL = readTokenTTLs(r)
 	c.ShutdownDelay, c.ShutdownGrace = readShutdown(r)
 	requireSecretWithPostgres(r, c.Database, c.Secret)
@@ -122,23 +120,6 @@ func readHTTP(r *setting.Reader) (publicURL string, proxies []netip.Prefix, admi
 		r.Fail("GATEHOUSE_REQUEST_TIMEOUT", "must be from %s to %s", minRequestTimeout, maxRequestTimeout)
 	}
 	return publicURL, proxies, adminKey, timeout
-}
-
-// readMail reads GATEHOUSE_SMTP_URL and GATEHOUSE_MAIL_FROM.
-func readMail(r *setting.Reader) (*mail.SMTPConfig, string) {
-	var smtp *mail.SMTPConfig
-	if raw := r.String("GATEHOUSE_SMTP_URL", ""); raw != "" {
-		cfg, err := mail.ParseSMTPURL(raw)
-		if err != nil {
-			r.Fail("GATEHOUSE_SMTP_URL", "%v", err)
-		}
-		smtp = &cfg
-	}
-	from := r.String("GATEHOUSE_MAIL_FROM", mail.DefaultFrom)
-	if addr, err := netmail.ParseAddress(from); err != nil || !strings.Contains(addr.Address, "@") {
-		r.Fail("GATEHOUSE_MAIL_FROM", "%q is not an address such as Gatehouse <no-reply@example.com>", from)
-	}
-	return smtp, from
 }
 
 // readHTTPAddr reads GATEHOUSE_HTTP_ADDR, the address serve listens on.

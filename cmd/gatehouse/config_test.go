@@ -24,8 +24,8 @@ func TestConfigDefaultsNeedNoConfiguration(t *testing.T) {
 	assert.Equal(t, 720*time.Hour, c.RefreshTokenTTL)
 	assert.Empty(t, c.Secret)
 	assert.Empty(t, c.TrustedProxies)
-	assert.Nil(t, c.SMTP, "emails go to the log")
-	assert.Equal(t, "Gatehouse <no-reply@localhost>", c.MailFrom)
+	assert.Nil(t, c.Mail.SMTP, "emails go to the log")
+	assert.Equal(t, "Gatehouse <no-reply@localhost>", c.Mail.From)
 	assert.Empty(t, c.AdminAPIKey, "the admin API is off")
 	assert.False(t, c.RateLimitsOff)
 	assert.Equal(t, 10*time.Minute, c.PruneInterval)
@@ -64,10 +64,10 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 	assert.Equal(t, []netip.Prefix{
 		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.1/32"), netip.MustParsePrefix("2001:db8::/32"),
 	}, c.TrustedProxies)
-	require.NotNil(t, c.SMTP)
-	assert.Equal(t, "smtp.example.com:465", c.SMTP.Addr())
-	assert.True(t, c.SMTP.ImplicitTLS)
-	assert.Equal(t, "Example Auth <auth@example.com>", c.MailFrom)
+	require.NotNil(t, c.Mail.SMTP)
+	assert.Equal(t, "smtp.example.com:465", c.Mail.SMTP.Addr())
+	assert.True(t, c.Mail.SMTP.ImplicitTLS)
+	assert.Equal(t, "Example Auth <auth@example.com>", c.Mail.From)
 	assert.Equal(t, "admin-key-admin-key-admin-key-admin-key", c.AdminAPIKey)
 	assert.True(t, c.RateLimitsOff)
 	assert.Zero(t, c.PruneInterval, "off: this replica never prunes")
@@ -91,8 +91,6 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"refresh too short":         {map[string]string{"GATEHOUSE_REFRESH_TOKEN_TTL": "10m"}, "GATEHOUSE_REFRESH_TOKEN_TTL: must be longer"},
 		"bad log level":             {map[string]string{"GATEHOUSE_LOG_LEVEL": "verbose"}, "GATEHOUSE_LOG_LEVEL"},
 		"bad proxy":                 {map[string]string{"GATEHOUSE_TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, "GATEHOUSE_TRUSTED_PROXIES"},
-		"bad smtp url":              {map[string]string{"GATEHOUSE_SMTP_URL": "http://mail.example.com"}, "GATEHOUSE_SMTP_URL"},
-		"bad mail from":             {map[string]string{"GATEHOUSE_MAIL_FROM": "not an address"}, "GATEHOUSE_MAIL_FROM"},
 		"short admin key":           {map[string]string{"GATEHOUSE_ADMIN_API_KEY": "admin"}, "GATEHOUSE_ADMIN_API_KEY: must be at least 32"},
 		"bad rate limits":           {map[string]string{"GATEHOUSE_RATE_LIMITS": "maybe"}, "GATEHOUSE_RATE_LIMITS"},
 		"bad prune interval":        {map[string]string{"GATEHOUSE_PRUNE_INTERVAL": "hourly"}, "GATEHOUSE_PRUNE_INTERVAL"},

@@ -114,15 +114,15 @@ func signingSecret(c config, log *slog.Logger) (string, error) {
 // is set, whose metrics it registers on reg, else the log, which
 // development setups read links from.
 func newMailer(c config, clock domain.Clock, log *slog.Logger, reg prometheus.Registerer) (domain.Mailer, func(context.Context) error, error) {
-	if c.SMTP == nil {
+	if c.Mail.SMTP == nil {
 		log.Warn("GATEHOUSE_SMTP_URL is not set: account emails, with their links, are written to this log")
 		return mail.NewLogMailer(log), func(context.Context) error { return nil }, nil
 	}
-	sender, err := mail.NewSMTPSender(*c.SMTP, c.MailFrom, mail.WithClock(clock))
+	sender, err := mail.NewSMTPSender(*c.Mail.SMTP, c.Mail.From, mail.WithClock(clock))
 	if err != nil {
 		return nil, nil, fmt.Errorf("GATEHOUSE_SMTP_URL: %w", err)
 	}
-	log.Info("sending account emails over SMTP", "smtp", *c.SMTP)
+	log.Info("sending account emails over SMTP", "smtp", *c.Mail.SMTP)
 	queue := mail.NewQueue(sender, mail.QueueConfig{Logger: log})
 	meterMailQueue(reg, queue)
 	return queue, queue.Close, nil
