@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"net/url"
 	"strings"
 	"time"
 
@@ -20,15 +19,13 @@ import (
 // config is Gatehouse's configuration, read from GATEHOUSE_* variables.
 type config struct {
 	Database        entstore.URL
+	HTTP            httpapi.Settings
 	HTTPAddr        string
-	PublicURL       string // no trailing slash
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
 	Secret          string // empty: the embedded default keeps a local one
 	LogLevel        slog.Level
-	TrustedProxies  []netip.Prefix
 	Mail            mail.Settings
-	AdminAPIKey     string // empty: the admin API answers 404
 	RateLimitsOff   bool
 	PruneInterval   time.Duration // 0: this replica never prunes
 	// ShutdownDelay is how long serve goes on serving, not ready, after it
@@ -38,30 +35,14 @@ type config struct {
 	// ShutdownGrace bounds the drain that follows: requests in flight,
 	// background work and queued mail.
 	ShutdownGrace time.Duration
-	// RequestTimeout bounds how long a request may wait for the database
-	// or a password hash before it answers 503 (httpapi.Config).
-	RequestTimeout time.Duration
 	// PprofAddr is the loopback address of the profiling listener
 	// (net/http/pprof); empty: there is none.
 	PprofAddr string
 }
 
-// minAdminKeyLength is the shortest GATEHOUSE_ADMIN_API_KEY accepted, so a
-// key cannot be guessed.
-const minAdminKeyLength = 32
-
 var logLevels = map[string]slog.Level{
 	"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
 }
-
-// minRequestTimeout and maxRequestTimeout bound GATEHOUSE_REQUEST_TIMEOUT.
-// Below the minimum even a healthy database's answer would come too late
-// and every request would be a 503; a request held past the maximum holds
-// a connection and its memory for a client unlikely to be waiting.
-const (
-	minRequestTimeout = 100 * time.Millisecond
-	maxRequestTimeout = 5 * time.Minute
-)
 
 // loadConfig reads and validates the configuration. An error names every
 // variable at fault, and never repeats a value that may be secret.
@@ -69,6 +50,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	r := setting.NewReader(getenv)
 	c := config{
 		Database:      entstore.ReadURL(r),
+		HTTP:          httpapi.ReadSettings(r),
 		Mail:          mail.ReadSettings(r),
 		Secret:        accesstoken.ReadSecret(r),
 		HTTPAddr:      readHTTPAddr(r),
@@ -77,7 +59,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 		PruneInterval: readPruneInterval(r),
 		PprofAddr:     readPprofAddr(r),
 	}
-	c.PublicURL, c.TrustedProxies, c.AdminAPIKey, c.RequestTimeout = readHTTP(r)
 	c.AccessTokenTTL, c.RefreshTokenTTL = readTokenTTLs(r)
 	c.ShutdownDelay, c.ShutdownGrace = readShutdown(r)
 	requireSecretWithPostgres(r, c.Database, c.Secret)
@@ -90,36 +71,6 @@ func requireSecretWithPostgres(r *setting.Reader, db entstore.URL, secret string
 	if db.Dialect() == dialect.Postgres && secret == "" {
 		r.Fail("GATEHOUSE_SECRET", "required with a Postgres database: it encrypts the signing keys every replica shares")
 	}
-}
-
-// readHTTP reads the settings of the HTTP edge: GATEHOUSE_PUBLIC_URL,
-// GATEHOUSE_TRUSTED_PROXIES, GATEHOUSE_ADMIN_API_KEY and
-// GATEHOUSE_REQUEST_TIMEOUT.
-func readHTTP(r *setting.Reader) (publicURL string, proxies []netip.Prefix, adminKey string, timeout time.Duration) {
-	public := r.String("GATEHOUSE_PUBLIC_URL", "http://localhost:8080")
-	if u, err := url.Parse(public); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		r.Fail("GATEHOUSE_PUBLIC_URL", "%q is not an absolute http(s) URL without query or fragment", public)
-	}
-	publicURL = strings.TrimRight(public, "/")
-
-	for _, field := range strings.FieldsFunc(r.String("GATEHOUSE_TRUSTED_PROXIES", ""), func(r rune) bool { return r == ',' || r == ' ' }) {
-		prefix, err := parsePrefix(field)
-		if err != nil {
-			r.Fail("GATEHOUSE_TRUSTED_PROXIES", "%q is not a CIDR such as 10.0.0.0/8 or an IP address", field)
-			continue
-		}
-		proxies = append(proxies, prefix)
-	}
-
-	if adminKey = r.Secret("GATEHOUSE_ADMIN_API_KEY"); adminKey != "" && len(adminKey) < minAdminKeyLength {
-		r.Fail("GATEHOUSE_ADMIN_API_KEY", "must be at least %d characters long", minAdminKeyLength)
-	}
-
-	timeout = r.PositiveDuration("GATEHOUSE_REQUEST_TIMEOUT", httpapi.DefaultRequestTimeout)
-	if timeout != 0 && (timeout < minRequestTimeout || timeout > maxRequestTimeout) {
-		r.Fail("GATEHOUSE_REQUEST_TIMEOUT", "must be from %s to %s", minRequestTimeout, maxRequestTimeout)
-	}
-	return publicURL, proxies, adminKey, timeout
 }
 
 // readHTTPAddr reads GATEHOUSE_HTTP_ADDR, the address serve listens on.
@@ -207,16 +158,4 @@ func loopbackAddr(addr string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
-}
-
-// parsePrefix accepts a CIDR or a single address (a one-address prefix).
-func parsePrefix(s string) (netip.Prefix, error) {
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return p.Masked(), nil
-	}
-	addr, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	return netip.PrefixFrom(addr, addr.BitLen()), nil
 }

@@ -56,7 +56,7 @@ func newIssuer(ctx context.Context, c config, db *entstore.DB, clock domain.Cloc
 		return nil, err
 	}
 	issuer, err := accesstoken.New(ctx, accesstoken.Config{
-		Issuer:   c.PublicURL,
+		Issuer:   c.HTTP.PublicURL,
 		Audience: audience,
 		TTL:      c.AccessTokenTTL,
 		Secret:   []byte(secret),
