@@ -269,17 +269,17 @@ func writeErrorPage(c echo.Context, p problem) {
 	setProblemHeaders(c.Response().Header(), p)
 	view := pageView{}
 	switch {
-	case p.code == "invalid_token":
+	case p.code == codeInvalidToken:
 		view.Title = "This link is invalid or has expired"
 		view.Message = "Links in Gatehouse emails work only once, and only for a while: a day to confirm an email address, " +
 			"an hour to reset a password. Ask for a new email and follow the link in it."
-	case p.code == "cross_origin_request":
+	case p.code == codeCrossOrigin:
 		view.Title = "This form was sent from another site"
 		view.Message = "For your safety, this page accepts its form only from itself. Open the link in your email again."
-	case p.code == "rate_limited":
+	case p.code == codeRateLimited:
 		view.Title = "Too many attempts"
 		view.Message = "Wait a few minutes, then try again."
-	case p.code == "unavailable":
+	case p.code == codeUnavailable:
 		view.Title = "Gatehouse is briefly unavailable"
 		view.Message = "Try again in a moment."
 	case p.status >= http.StatusInternalServerError:
