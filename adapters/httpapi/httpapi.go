@@ -36,6 +36,10 @@ type KeySet interface {
 	// JWKS returns the JSON Web Key Set (RFC 7517) of every key that may
 	// still verify a live token.
 	JWKS(ctx context.Context) ([]byte, error)
+	// MaxAge returns how long a client may cache what JWKS returns. The
+	// key set decides it, because it must publish a new key at least this
+	// long before the key signs.
+	MaxAge() time.Duration
 }
 
 // Config is what the HTTP edge needs.

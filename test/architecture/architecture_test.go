@@ -1,6 +1,9 @@
-// Package architecture_test checks the dependency rule of ../shared
-// STYLE.md against the real import graph, so layering is kept by a test and
-// not by memory.
+// Package architecture_test checks the dependency rule against the real
+// import graph, so layering is kept by a test and not by memory. The rule
+// points inward: domain imports the standard library only, app the
+// standard library and domain only; adapters never import each other;
+// only adapters/httpapi imports Echo; only adapters/entstore, ent itself
+// and the test harnesses import ent.
 package architecture_test
 
 import (
