@@ -19,7 +19,9 @@ var (
 func (p EmailPurpose) String() string { return p.name }
 
 // Email is a message about a user's account. It carries a link to one of
-// Gatehouse's pages, whose query string holds a single-use token.
+// Gatehouse's pages, whose query string holds a single-use token, and that
+// token as Secret, so that a Mailer can keep it out of its logs and errors
+// without taking the link apart.
 type Email struct {
 	To        string
 	Purpose   EmailPurpose

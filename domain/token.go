@@ -34,16 +34,24 @@ func ParseTokenKind(s string) (TokenKind, error) {
 // String returns the kind's name as stored.
 func (k TokenKind) String() string { return k.name }
 
-// TTL is how long a token of kind k lives once issued.
-func (k TokenKind) TTL() time.Duration {
-	if k == TokenEmailVerification {
-		return 24 * time.Hour
-	}
-	return time.Hour
-}
-
 // Valid reports whether k is one of the defined kinds.
 func (k TokenKind) Valid() bool { return k != TokenKind{} }
+
+// TTL returns how long a token of kind k stays usable after it is made:
+// 24 hours to verify an email address, since the email may wait a while
+// for its reader, and 1 hour to reset a password, since the token is as
+// good as the password and the person who asked for it is at the keyboard.
+// It is the one source of these lifetimes, for the tokens and for
+// whatever tells users about them. It returns 0 for an invalid kind.
+func (k TokenKind) TTL() time.Duration {
+	switch k {
+	case TokenEmailVerification:
+		return 24 * time.Hour
+	case TokenPasswordReset:
+		return time.Hour
+	}
+	return 0
+}
 
 // Token is a single-use, expiring token such as an email-verification or a
 // password-reset token. Only the hash of the secret is ever stored; the

@@ -12,10 +12,10 @@ import (
 // bytes each: about 1.2 MB when full. A client presents the same access
 // token with every request of its lifetime, so the cache has to hold the
 // tokens of the clients that call a replica often; a token that is not
-// there costs one verification (about 56 µs). When the cache is full,
-// expired entries go first, then arbitrary ones. Measured with refresh at
-// c=64 after a mixed load had filled the cache, its size shows in the
-// process's memory: peak RSS 50.1 MiB at 8192 tokens, 47.5 at 1024.
+// there costs a full ECDSA verification. When the cache is full, expired
+// entries go first, then arbitrary ones. Its size shows in the process's
+// peak memory under load, which is what settled it: docs/BENCHMARKS.md
+// ("GET /v1/me", change 1) has the sizes tried and what they cost.
 const verifiedCacheSize = 4096
 
 // verifiedToken is what Verify learnt from a token whose signature,
@@ -28,10 +28,11 @@ type verifiedToken struct {
 
 // verifiedCache remembers tokens that verified, keyed by the SHA-256 of
 // their exact bytes, so that a token presented again costs a hash instead
-// of an ECDSA verification (about 56 µs of CPU). It holds successes only:
-// a token that failed is checked in full every time. What depends on the
-// time of the request (expiry, a key's retirement) is checked again on
-// every hit. It is safe for concurrent use.
+// of an ECDSA verification, which costs far more CPU (docs/MICROBENCHMARKS.md
+// compares the two). It holds successes only: a token that failed is
+// checked in full every time. What depends on the time of the request
+// (expiry, a key's retirement) is checked again on every hit. It is safe
+// for concurrent use.
 type verifiedCache struct {
 	mu     sync.RWMutex
 	tokens map[[sha256.Size]byte]verifiedToken

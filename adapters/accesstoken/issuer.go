@@ -93,9 +93,9 @@ import (
 const Leeway = 5 * time.Second
 
 // JWKSMaxAge is the longest a verifier may cache the JWKS: a new key is
-// published at least this long before it signs. The JWKS endpoint
-// (adapters/httpapi, which cannot import this package) must serve it with
-// a max-age no greater than this; the two are kept equal by hand.
+// published at least this long before it signs. The endpoint that serves
+// the JWKS announces it as its max-age, from [Issuer.MaxAge], so that the
+// two cannot drift apart.
 const JWKSMaxAge = 60 * time.Second
 
 // MinSecretLength is the length in bytes of the shortest secret New accepts.
@@ -289,6 +289,12 @@ func (i *Issuer) JWKS(ctx context.Context) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// MaxAge returns how long a verifier may cache what JWKS returns:
+// JWKSMaxAge. The endpoint serving the JWKS must announce no more, because
+// a new key is published only that long, plus the reload interval and
+// Leeway, before it signs.
+func (i *Issuer) MaxAge() time.Duration { return JWKSMaxAge }
 
 // jwks is a JSON Web Key Set (RFC 7517, section 5).
 type jwks struct {

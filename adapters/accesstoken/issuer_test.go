@@ -377,6 +377,16 @@ func TestJWKSHasOnlyPublicParameters(t *testing.T) {
 	}
 }
 
+// TestMaxAgeIsWhatActivationWaitsFor: the JWKS endpoint announces MaxAge,
+// and a new key waits for a JWKS fetched before it to leave every cache.
+// The activation tests hold the delay to testActivation, which writes the
+// same 60 seconds out, so a MaxAge that changed alone fails here.
+func TestMaxAgeIsWhatActivationWaitsFor(t *testing.T) {
+	iss := newEnv().replica(t)
+
+	assert.Equal(t, 60*time.Second, iss.MaxAge())
+}
+
 func TestUnknownKidReloadIsRateLimited(t *testing.T) {
 	e := newEnv()
 	iss := e.replica(t)

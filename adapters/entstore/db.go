@@ -19,10 +19,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
-	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -67,8 +65,9 @@ var _ domain.Transactor = (*DB)(nil)
 // answers. Accepted URLs are postgres://… or postgresql://… (a libpq URL,
 // served by pgx) and sqlite://PATH, where PATH is relative
 // (sqlite://gatehouse.db) or absolute (sqlite:///var/lib/gatehouse.db) and
-// takes no query parameters. Open does not create or migrate the schema; see
-// Migrate.
+// takes no query parameters. Open parses databaseURL as ReadURL does; a
+// URL parsed already opens with OpenURL. Open does not create or migrate
+// the schema; see Migrate.
 //
 // SQLite gets a single connection: SQLite has one writer at a time anyway,
 // and with one connection Go's pool queues the writers in order instead of
@@ -82,28 +81,11 @@ var _ domain.Transactor = (*DB)(nil)
 // deadline wraps domain.ErrUnavailable; the pool reconnects by itself once
 // the database is back.
 func Open(ctx context.Context, databaseURL string) (*DB, error) {
-	scheme, rest, ok := strings.Cut(databaseURL, "://")
-	switch {
-	case ok && (scheme == "postgres" || scheme == "postgresql"):
-		db, err := openPostgres(databaseURL)
-		return open(ctx, db, err, dialect.Postgres)
-	case ok && scheme == "sqlite":
-		if rest == "" {
-			return nil, errors.New("entstore: open: sqlite URL names no file")
-		}
-		if strings.Contains(rest, "?") {
-			return nil, errors.New("entstore: open: sqlite URL takes no query parameters")
-		}
-		db, err := sql.Open("sqlite", rest+"?"+sqliteParams)
-		if err == nil {
-			db.SetMaxOpenConns(1)
-		}
-		return open(ctx, db, err, dialect.SQLite)
-	case ok && schemePattern.MatchString(scheme):
-		return nil, fmt.Errorf("entstore: open: unsupported database URL scheme %q: want postgres://, postgresql:// or sqlite://", scheme)
-	default:
-		return nil, errors.New("entstore: open: database URL has no scheme: want postgres://, postgresql:// or sqlite://")
+	u, err := parseURL(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("entstore: open: database URL %w", err)
 	}
+	return OpenURL(ctx, u)
 }
 
 // Postgres pool settings. A replica opens at most pgMaxOpenConns
@@ -120,13 +102,10 @@ const (
 	pgConnMaxLifetime = time.Hour
 )
 
-// openPostgres opens a pool on the libpq URL databaseURL with the settings
-// above.
-func openPostgres(databaseURL string) (*sql.DB, error) {
-	cfg, err := pgx.ParseConfig(databaseURL) // its errors hide the URL's password
-	if err != nil {
-		return nil, err
-	}
+// openPostgres opens a pool on parsed, which it leaves as it is, with the
+// settings above.
+func openPostgres(parsed *pgx.ConnConfig) *sql.DB {
+	cfg := parsed.Copy()
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = pgConnectTimeout
 	}
@@ -135,7 +114,7 @@ func openPostgres(databaseURL string) (*sql.DB, error) {
 	db.SetMaxIdleConns(pgMaxOpenConns)
 	db.SetConnMaxIdleTime(pgConnMaxIdleTime)
 	db.SetConnMaxLifetime(pgConnMaxLifetime)
-	return db, nil
+	return db
 }
 
 // open pings db, which opening returned with err, and builds the DB on it.

@@ -16,10 +16,10 @@ import (
 // arrive meanwhile form the next. A query's time hardly grows with its
 // IDs (an index probe each), so one in flight already serves
 // maxUserBatch IDs per round trip, far more than the HTTP layer can ask
-// for; measured on two cores at c=64, a second one in flight lowered GET
-// /v1/me from 24,400 to 21,400 requests per second, and four to 16,400,
-// because smaller batches cost more statements. A batch whose callers set
-// no deadline gets userBatchTimeout.
+// for; more batches in flight made GET /v1/me slower under load, because
+// smaller batches cost more statements (docs/BENCHMARKS.md, "GET /v1/me",
+// change 2, has the figures). A batch whose callers set no deadline gets
+// userBatchTimeout.
 const (
 	maxUserBatch     = 128
 	maxUserBatches   = 1

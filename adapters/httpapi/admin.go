@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -40,17 +39,11 @@ func (s *server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 // compared exactly. It returns errAdminKeyMissing without an Authorization
 // header and errAdminKeyInvalid for any other shape.
 func adminKey(h http.Header) (string, error) {
-	values := h.Values("Authorization")
-	switch len(values) {
-	case 0:
+	key, present, ok := bearerCredential(h)
+	switch {
+	case !present:
 		return "", errAdminKeyMissing
-	case 1:
-	default:
-		return "", errAdminKeyInvalid
-	}
-	scheme, key, ok := strings.Cut(values[0], " ")
-	key = strings.TrimLeft(key, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" {
+	case !ok:
 		return "", errAdminKeyInvalid
 	}
 	return key, nil

@@ -51,20 +51,38 @@ func hasAuthorization(h http.Header) bool {
 // Tokens are taken from this header only, never from the query string or
 // the body.
 func bearerToken(h http.Header) (string, error) {
-	values := h.Values("Authorization")
-	switch len(values) {
-	case 0:
+	token, present, ok := bearerCredential(h)
+	switch {
+	case !present:
 		return "", errMissingToken
-	case 1:
-	default:
-		return "", domain.ErrInvalidAccessToken
-	}
-	scheme, token, ok := strings.Cut(values[0], " ")
-	token = strings.TrimLeft(token, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || !isToken68(token) {
+	case !ok || !isToken68(token):
 		return "", domain.ErrInvalidAccessToken
 	}
 	return token, nil
+}
+
+// bearerCredential parses the Authorization header for both credentials
+// that come in it, access tokens and the admin key, so that they agree on
+// what a Bearer credential is: the one Authorization header, of the Bearer
+// scheme (in any case, RFC 9110), and what follows the spaces after it.
+// present is false without an Authorization header; ok is false for any
+// other shape: two headers, another scheme, or nothing after it. What the
+// credential itself may look like is for the caller to say.
+func bearerCredential(h http.Header) (credential string, present, ok bool) {
+	values := h.Values("Authorization")
+	switch len(values) {
+	case 0:
+		return "", false, false
+	case 1:
+	default:
+		return "", true, false
+	}
+	scheme, credential, found := strings.Cut(values[0], " ")
+	credential = strings.TrimLeft(credential, " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") || credential == "" {
+		return "", true, false
+	}
+	return credential, true, true
 }
 
 // isToken68 reports whether s is an RFC 9110 token68:

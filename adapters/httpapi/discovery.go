@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -9,15 +11,17 @@ import (
 // Handlers of the public documents that describe the service to its
 // clients.
 
-// jwks serves the keys that verify access tokens. Verifiers may cache the
-// set for a minute, so a new key must be in it at least that long before it
-// signs a token; that is the key set's business.
+// jwks serves the keys that verify access tokens, cacheable for as long as
+// the key set says: it publishes a new key at least that long before the
+// key signs a token, so a verifier that caches no longer never misses one.
+// The max-age is rounded down to whole seconds, never up.
 func (s *server) jwks(c echo.Context) error {
 	set, err := s.keys.JWKS(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "public, max-age=60")
+	maxAge := int64(s.keys.MaxAge() / time.Second)
+	c.Response().Header().Set("Cache-Control", "public, max-age="+strconv.FormatInt(maxAge, 10))
 	return c.JSONBlob(http.StatusOK, set)
 }
 

@@ -65,6 +65,7 @@ type fakeKeySet struct {
 }
 
 func (k fakeKeySet) JWKS(context.Context) ([]byte, error) { return k.set, k.err }
+func (fakeKeySet) MaxAge() time.Duration                  { return time.Minute }
 
 const testJWKS = `{"keys":[{"kty":"EC","kid":"k1","alg":"ES256","use":"sig","crv":"P-256",` +
 	`"x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}`

@@ -6,8 +6,9 @@
 // small HTML pages that the links in account emails open, and the
 // operators' endpoints: liveness, readiness and Prometheus metrics.
 // Handlers call the use cases of app and nothing else; no other adapter is
-// imported, and Echo stays inside this package: New returns a plain
-// http.Handler.
+// imported (adapters/setting, through which ReadSettings reads the edge's
+// variables, is a leaf every adapter may use), and Echo stays inside this
+// package: New returns a plain http.Handler.
 //
 // The API it serves is described by openapi.json in this package, which the
 // server publishes at /openapi.json and the tests hold every response to.
@@ -35,6 +36,10 @@ type KeySet interface {
 	// JWKS returns the JSON Web Key Set (RFC 7517) of every key that may
 	// still verify a live token.
 	JWKS(ctx context.Context) ([]byte, error)
+	// MaxAge returns how long a client may cache what JWKS returns. The
+	// key set decides it, because it must publish a new key at least this
+	// long before the key signs.
+	MaxAge() time.Duration
 }
 
 // Config is what the HTTP edge needs.

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -50,52 +51,76 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	reg.MustRegister(m.requests, m.duration, m.inFlight, m.auth)
 	// Every outcome exists from the start, so that a rate over it is 0
 	// rather than missing until the first one happens.
-	for _, row := range authOutcomes {
-		m.auth.WithLabelValues(row.event, row.outcome)
+	for event, outcomes := range authOutcomes {
+		for _, outcome := range outcomes {
+			m.auth.WithLabelValues(event, outcome)
+		}
 	}
 	return m
 }
 
-// observe records one answered request.
-func (m *httpMetrics) observe(route, method string, status int, code string, took time.Duration) {
+// observe records one answered request; event is the authentication event
+// its route is (see authEvent), or "".
+func (m *httpMetrics) observe(route, method, event string, status int, code string, took time.Duration) {
 	if route == "" {
 		route = routeUnmatched
 	}
 	method = methodLabel(method)
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route, method).Observe(took.Seconds())
-	if event, outcome, ok := authEvent(route, status, code); ok {
+	if outcome, ok := authOutcome(event, status, code); ok {
 		m.auth.WithLabelValues(event, outcome).Inc()
 	}
 }
 
-// authOutcomes tell an authentication event from a request's route, its
-// status and its problem code ("" for a success). The use cases know
-// nothing of metrics: what they decided is in the answer.
-var authOutcomes = []struct {
-	route   string
-	status  int
-	code    string
-	event   string
-	outcome string
-}{
-	{"/v1/auth/login", http.StatusOK, "", "login", "success"},
-	{"/v1/auth/login", http.StatusUnauthorized, "invalid_credentials", "login", "failure"},
-	{"/v1/auth/login", http.StatusTooManyRequests, "rate_limited", "login", "rate_limited"},
-	{"/v1/auth/refresh", http.StatusOK, "", "refresh", "success"},
-	{"/v1/auth/refresh", http.StatusUnauthorized, "invalid_refresh_token", "refresh", "failure"},
-	{"/v1/auth/refresh", http.StatusUnauthorized, "refresh_token_reused", "refresh", "reused"},
+// The authentication events, as the event label names them. routes says
+// which route is which, with authEvent.
+const (
+	eventLogin   = "login"
+	eventRefresh = "refresh"
+)
+
+// authOutcomes are the outcomes of each authentication event, by the
+// problem code the request ended with ("" for a success). The use cases
+// know nothing of metrics: what they decided is in the answer.
+var authOutcomes = map[string]map[string]string{
+	eventLogin: {
+		"":                     "success",
+		codeInvalidCredentials: "failure",
+		codeRateLimited:        "rate_limited",
+	},
+	eventRefresh: {
+		"":                      "success",
+		codeInvalidRefreshToken: "failure",
+		codeRefreshTokenReused:  "reused",
+	},
 }
 
-// authEvent returns the authentication event a request was, if any. Both
-// routes answer POST only; any other method is a 405 and no event.
-func authEvent(route string, status int, code string) (event, outcome string, ok bool) {
-	for _, row := range authOutcomes {
-		if row.route == route && row.status == status && row.code == code {
-			return row.event, row.outcome, true
+// authEvent marks its route as the authentication event event, which
+// observe counts by its outcome. It panics for an event authOutcomes does
+// not know, a wiring mistake. Route middleware runs only for the methods
+// the route was registered with: any other is a 405 and no event.
+func authEvent(event string) echo.MiddlewareFunc {
+	if _, ok := authOutcomes[event]; !ok {
+		panic("httpapi: unknown authentication event " + event)
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Set(keyAuthEvent, event)
+			return next(c)
 		}
 	}
-	return "", "", false
+}
+
+// authOutcome returns the outcome of a request that was the
+// authentication event event, if it is one the metric counts: a success is
+// a 200, and a failure one of the problem codes authOutcomes lists.
+func authOutcome(event string, status int, code string) (string, bool) {
+	if event == "" || (code == "" && status != http.StatusOK) {
+		return "", false
+	}
+	outcome, ok := authOutcomes[event][code]
+	return outcome, ok
 }
 
 // methodLabel returns method if HTTP defines it and "other" if not: a

@@ -19,6 +19,7 @@ const (
 	keyClientIP  = "gatehouse.client_ip"
 	keyClaims    = "gatehouse.claims"
 	keyPage      = "gatehouse.page"
+	keyAuthEvent = "gatehouse.auth_event"
 )
 
 // headerRequestID carries a request's ID in both directions.
@@ -106,7 +107,8 @@ func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		status := c.Response().Status
 		latency := time.Since(start)
-		s.metrics.observe(route, req.Method, status, p.code, latency)
+		event, _ := c.Get(keyAuthEvent).(string)
+		s.metrics.observe(route, req.Method, event, status, p.code, latency)
 		attrs := []slog.Attr{
 			slog.String("method", req.Method),
 			slog.String("route", route),

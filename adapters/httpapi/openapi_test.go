@@ -6,9 +6,12 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-auth/gatehouse/adapters/httpapi"
 )
 
 func TestOpenAPIDocumentIsValid31(t *testing.T) {
@@ -172,4 +175,25 @@ func TestJWKSServesTheKeySet(t *testing.T) {
 	assert.Equal(t, "application/json", res.header.Get("Content-Type"))
 	assert.Equal(t, "public, max-age=60", res.header.Get("Cache-Control"))
 	assert.JSONEq(t, testJWKS, string(res.body))
+}
+
+// keySetWithMaxAge is a fakeKeySet with a max-age of its own.
+type keySetWithMaxAge struct {
+	fakeKeySet
+	maxAge time.Duration
+}
+
+func (k keySetWithMaxAge) MaxAge() time.Duration { return k.maxAge }
+
+func TestJWKSMaxAgeIsTheKeySets(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *httpapi.Config) {
+		c.KeySet = keySetWithMaxAge{fakeKeySet{set: []byte(testJWKS)}, 90*time.Second + 900*time.Millisecond}
+	})
+
+	res := h.get("/.well-known/jwks.json", "")
+
+	require.Equal(t, http.StatusOK, res.status)
+	assert.Equal(t, "public, max-age=90", res.header.Get("Cache-Control"),
+		"the key set's max-age, rounded down: a verifier must never cache longer")
 }

@@ -10,7 +10,9 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -269,17 +271,16 @@ func writeErrorPage(c echo.Context, p problem) {
 	setProblemHeaders(c.Response().Header(), p)
 	view := pageView{}
 	switch {
-	case p.code == "invalid_token":
+	case p.code == codeInvalidToken:
 		view.Title = "This link is invalid or has expired"
-		view.Message = "Links in Gatehouse emails work only once, and only for a while: a day to confirm an email address, " +
-			"an hour to reset a password. Ask for a new email and follow the link in it."
-	case p.code == "cross_origin_request":
+		view.Message = invalidLinkMessage
+	case p.code == codeCrossOrigin:
 		view.Title = "This form was sent from another site"
 		view.Message = "For your safety, this page accepts its form only from itself. Open the link in your email again."
-	case p.code == "rate_limited":
+	case p.code == codeRateLimited:
 		view.Title = "Too many attempts"
 		view.Message = "Wait a few minutes, then try again."
-	case p.code == "unavailable":
+	case p.code == codeUnavailable:
 		view.Title = "Gatehouse is briefly unavailable"
 		view.Message = "Try again in a moment."
 	case p.status >= http.StatusInternalServerError:
@@ -296,6 +297,25 @@ func writeErrorPage(c echo.Context, p problem) {
 		return
 	}
 	_ = c.Blob(p.status, pageContentType, body)
+}
+
+// invalidLinkMessage explains the error page of a bad link, with the
+// lifetimes of the links as the domain sets them.
+var invalidLinkMessage = "Links in Gatehouse emails work only once, and only for a while: " +
+	lifetime(domain.TokenEmailVerification.TTL()) + " to confirm an email address, " +
+	lifetime(domain.TokenPasswordReset.TTL()) + " to reset a password. Ask for a new email and follow the link in it."
+
+// lifetime says d in words: in whole hours from an hour on ("24 hours",
+// "1 hour"), in whole minutes below.
+func lifetime(d time.Duration) string {
+	n, unit := int64(d/time.Minute), "minute"
+	if d >= time.Hour {
+		n, unit = int64(d/time.Hour), "hour"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return strconv.FormatInt(n, 10) + " " + unit
 }
 
 // pageContentType is the Content-Type of every page.

@@ -90,6 +90,8 @@ func TestPagesWithoutAGoodTokenShowTheErrorPage(t *testing.T) {
 		t.Run(path[:min(len(path), 30)], func(t *testing.T) {
 			page := h.get(path, "").page(t, http.StatusBadRequest)
 			assert.Contains(t, page, "This link is invalid or has expired")
+			assert.Contains(t, page, "24 hours to confirm an email address, 1 hour to reset a password",
+				"the lifetimes the domain gives the tokens")
 			assert.NotContains(t, page, "<form")
 		})
 	}

@@ -65,6 +65,19 @@ const (
 	challengeAdminInvalid = `Bearer realm="` + adminRealm + `", error="invalid_token", error_description="The admin key is wrong"`
 )
 
+// The problem codes that code outside the table acts on: the error pages
+// (writeErrorPage) and the authentication metrics (authOutcomes). Naming
+// them once keeps those from drifting away from what the table answers.
+const (
+	codeInvalidToken        = "invalid_token"
+	codeCrossOrigin         = "cross_origin_request"
+	codeRateLimited         = "rate_limited"
+	codeUnavailable         = "unavailable"
+	codeInvalidCredentials  = "invalid_credentials"
+	codeInvalidRefreshToken = "invalid_refresh_token"
+	codeRefreshTokenReused  = "refresh_token_reused"
+)
+
 // problems is the one table from errors to problems. The first row whose
 // match accepts the error wins; an error no row accepts is an internal
 // error. The codes are part of the API contract (API.md): never change one.
@@ -88,32 +101,32 @@ var problems = []struct {
 	{is(errRequestTooLarge), problem{status: http.StatusRequestEntityTooLarge, code: "request_too_large",
 		title: "Request too large", detail: "The request body must not exceed 64 KiB."}},
 
-	{is(errMissingToken), problem{status: http.StatusUnauthorized, code: "invalid_token",
+	{is(errMissingToken), problem{status: http.StatusUnauthorized, code: codeInvalidToken,
 		title: "Authentication required", detail: "Send an access token in the Authorization header: Bearer <token>.",
 		challenge: challengeMissing}},
-	{is(errTokenInQuery), problem{status: http.StatusUnauthorized, code: "invalid_token",
+	{is(errTokenInQuery), problem{status: http.StatusUnauthorized, code: codeInvalidToken,
 		title: "Access token in query string", detail: "Access tokens are accepted only in the Authorization header, never in the query string.",
 		challenge: challengeInQuery}},
-	{is(domain.ErrInvalidAccessToken), problem{status: http.StatusUnauthorized, code: "invalid_token",
+	{is(domain.ErrInvalidAccessToken), problem{status: http.StatusUnauthorized, code: codeInvalidToken,
 		title: "Invalid access token", detail: "The access token is invalid.",
 		challenge: challengeInvalid}},
 	{is(domain.ErrAccessTokenExpired), problem{status: http.StatusUnauthorized, code: "token_expired",
 		title: "Access token expired", detail: "The access token has expired; refresh it to get a new one.",
 		challenge: challengeExpired}},
-	{is(errAdminKeyMissing), problem{status: http.StatusUnauthorized, code: "invalid_token",
+	{is(errAdminKeyMissing), problem{status: http.StatusUnauthorized, code: codeInvalidToken,
 		title: "Admin key required", detail: "Send the admin API key in the Authorization header: Bearer <key>.",
 		challenge: challengeAdminMissing}},
-	{is(errAdminKeyInvalid), problem{status: http.StatusUnauthorized, code: "invalid_token",
+	{is(errAdminKeyInvalid), problem{status: http.StatusUnauthorized, code: codeInvalidToken,
 		title: "Invalid admin key", detail: "The admin API key is wrong.",
 		challenge: challengeAdminInvalid}},
-	{is(domain.ErrInvalidToken), problem{status: http.StatusBadRequest, code: "invalid_token",
+	{is(domain.ErrInvalidToken), problem{status: http.StatusBadRequest, code: codeInvalidToken,
 		title: "Invalid or expired token", detail: "The token is unknown, already used or expired; ask for a new email."}},
 
-	{is(domain.ErrInvalidCredentials), problem{status: http.StatusUnauthorized, code: "invalid_credentials",
+	{is(domain.ErrInvalidCredentials), problem{status: http.StatusUnauthorized, code: codeInvalidCredentials,
 		title: "Invalid credentials", detail: "The email or the password is wrong."}},
-	{is(domain.ErrInvalidRefreshToken), problem{status: http.StatusUnauthorized, code: "invalid_refresh_token",
+	{is(domain.ErrInvalidRefreshToken), problem{status: http.StatusUnauthorized, code: codeInvalidRefreshToken,
 		title: "Invalid refresh token", detail: "The refresh token is unknown, expired or revoked; log in again."}},
-	{is(domain.ErrRefreshTokenReused), problem{status: http.StatusUnauthorized, code: "refresh_token_reused",
+	{is(domain.ErrRefreshTokenReused), problem{status: http.StatusUnauthorized, code: codeRefreshTokenReused,
 		title: "Refresh token reused", detail: "The refresh token had already been used, so its session has been revoked; log in again."}},
 
 	{is(domain.ErrEmailTaken), problem{status: http.StatusConflict, code: "email_taken",
@@ -125,21 +138,21 @@ var problems = []struct {
 	{is(app.ErrNoEmail), problem{status: http.StatusConflict, code: "no_email",
 		title: "No email address", detail: "This account has no email address to verify; register it first."}},
 
-	{isA[*domain.RateLimitedError], problem{status: http.StatusTooManyRequests, code: "rate_limited",
+	{isA[*domain.RateLimitedError], problem{status: http.StatusTooManyRequests, code: codeRateLimited,
 		title: "Too many requests", detail: "Too many attempts; try again after the number of seconds in the Retry-After header."}},
-	{is(errCrossOrigin), problem{status: http.StatusForbidden, code: "cross_origin_request",
+	{is(errCrossOrigin), problem{status: http.StatusForbidden, code: codeCrossOrigin,
 		title: "Cross-origin request", detail: "This form is accepted only from Gatehouse's own pages."}},
 
 	// This instance, or its database, cannot serve the request now; another
 	// instance, or the same one a moment later, may. A request that ran out
 	// of time waiting for the database or a password hash is one of them.
-	{is(errDraining), problem{status: http.StatusServiceUnavailable, code: "unavailable",
+	{is(errDraining), problem{status: http.StatusServiceUnavailable, code: codeUnavailable,
 		title: "Shutting down", detail: "This instance is shutting down; send requests to another one.",
 		retryAfter: 1}},
-	{is(errNotReady), problem{status: http.StatusServiceUnavailable, code: "unavailable",
+	{is(errNotReady), problem{status: http.StatusServiceUnavailable, code: codeUnavailable,
 		title: "Not ready", detail: "This instance cannot serve requests right now; send them to another one.",
 		retryAfter: 1}},
-	{unavailable, problem{status: http.StatusServiceUnavailable, code: "unavailable",
+	{unavailable, problem{status: http.StatusServiceUnavailable, code: codeUnavailable,
 		title: "Service unavailable", detail: "The service cannot handle the request right now; try again after the number of seconds in the Retry-After header.",
 		retryAfter: 1}},
 

@@ -7,8 +7,8 @@ import "github.com/labstack/echo/v4"
 func (s *server) routes(e *echo.Echo) {
 	e.POST("/v1/auth/register", s.register)
 	e.POST("/v1/auth/anonymous", s.anonymous)
-	e.POST("/v1/auth/login", s.login)
-	e.POST("/v1/auth/refresh", s.refresh)
+	e.POST("/v1/auth/login", s.login, authEvent(eventLogin))
+	e.POST("/v1/auth/refresh", s.refresh, authEvent(eventRefresh))
 	e.POST("/v1/auth/logout", s.logout)
 	e.POST("/v1/auth/verify-email", s.verifyEmail)
 	e.POST("/v1/auth/verify-email/resend", s.resendVerification, s.requireBearer)

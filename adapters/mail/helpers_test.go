@@ -45,6 +45,7 @@ func verifyEmail() domain.Email {
 		To:        testRecipient,
 		Purpose:   domain.EmailVerifyAddress,
 		Link:      testLink,
+		Secret:    testToken,
 		ExpiresAt: t0.Add(24 * time.Hour),
 	}
 }

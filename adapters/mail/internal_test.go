@@ -57,7 +57,7 @@ func TestCredentialsNeverInClearText(t *testing.T) {
 		return s
 	}
 	e := domain.Email{To: "ada@example.com", Purpose: domain.EmailVerifyAddress,
-		Link: "https://gatehouse.example/verify-email?token=abc", ExpiresAt: time.Now().Add(time.Hour)}
+		Link: "https://gatehouse.example/verify-email?token=abc", Secret: "abc", ExpiresAt: time.Now().Add(time.Hour)}
 
 	err := sender("smtp.example.com").Deliver(t.Context(), e)
 	require.ErrorIs(t, err, ErrCleartextAuth)
@@ -99,7 +99,7 @@ func TestHumanDuration(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
-	e := domain.Email{To: "Ada@Example.com", Link: "https://g.example/verify-email?token=SECRETTOKEN123"}
+	e := domain.Email{To: "Ada@Example.com", Link: "https://g.example/verify-email?token=SECRETTOKEN123", Secret: "SECRETTOKEN123"}
 	reply := &textproto.Error{Code: 450, Msg: "4.2.0 <ada@example.com>: greylisted; body had token=SECRETTOKEN123"}
 	err := redact(reply, e)
 	assert.Contains(t, err.Error(), "450")
@@ -112,6 +112,12 @@ func TestRedact(t *testing.T) {
 	plain := errors.New("dial tcp 127.0.0.1:25: connection refused")
 	assert.Same(t, plain, redact(plain, e), "nothing to hide, nothing changed")
 	assert.NoError(t, redact(nil, e))
+
+	// The secret is hidden wherever the link carries it: redact takes it
+	// from the email, not from the link's query.
+	inPath := domain.Email{To: "ada@example.com", Link: "https://g.example/v/SECRETTOKEN123", Secret: "SECRETTOKEN123"}
+	err = redact(errors.New("554 rejected: SECRETTOKEN123 looks like spam"), inPath)
+	assert.EqualError(t, err, "554 rejected: [redacted] looks like spam")
 }
 
 func TestPermanent(t *testing.T) {

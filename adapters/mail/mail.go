@@ -76,7 +76,7 @@ type Sender interface {
 	// Deliver sends e and returns nil once a server has accepted it. It
 	// returns ErrInvalidEmail or ErrExpired for an email it will never
 	// send, and another error when delivery failed; its error strings
-	// never contain e.To, e.Link or the link's token. It returns promptly
+	// never contain e.To, e.Link or e.Secret. It returns promptly
 	// once ctx is done.
 	Deliver(ctx context.Context, e domain.Email) error
 }
@@ -154,17 +154,16 @@ func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
 // redact returns err with every occurrence of e's recipient address, link
-// and token in its message replaced, case-insensitively.
+// and secret in its message replaced, case-insensitively. The secret is the
+// one e carries, not one dug out of the link: what the link's query calls
+// its token is the pages' business, and the caller knows what it put in.
 func redact(err error, e domain.Email) error {
 	if err == nil {
 		return nil
 	}
-	secrets := []string{e.Link, e.To}
+	secrets := []string{e.Link, e.Secret, e.To}
 	if a, perr := mail.ParseAddress(e.To); perr == nil {
 		secrets = append(secrets, a.Address)
-	}
-	if u, perr := url.Parse(e.Link); perr == nil {
-		secrets = append(secrets, u.Query().Get("token"), u.RawQuery)
 	}
 	msg := err.Error()
 	changed := false

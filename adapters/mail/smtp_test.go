@@ -142,6 +142,7 @@ func TestDeliverResetPassword(t *testing.T) {
 		To:        "grace@example.org",
 		Purpose:   domain.EmailResetPassword,
 		Link:      "https://gatehouse.example/reset-password?token=" + testToken,
+		Secret:    testToken,
 		ExpiresAt: t0.Add(time.Hour),
 	}
 	require.NoError(t, newSender(t, srv).Deliver(t.Context(), e))
@@ -175,7 +176,7 @@ func TestDeliverRendersExpiryAtSendTime(t *testing.T) {
 func TestDeliverEscapesLinkInHTML(t *testing.T) {
 	srv := smtptest.Start(t)
 	e := verifyEmail()
-	e.Link = `https://gatehouse.example/verify-email?token=x&a="><script>alert(1)</script>`
+	e.Link, e.Secret = `https://gatehouse.example/verify-email?token=x&a="><script>alert(1)</script>`, "x"
 	require.NoError(t, newSender(t, srv).Deliver(t.Context(), e))
 
 	m, err := srv.WaitForMessage(waitCtx(t))

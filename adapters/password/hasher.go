@@ -61,7 +61,6 @@ type Config struct {
 type Hasher struct {
 	slots   chan struct{}
 	waiting atomic.Int64
-	inSlot  func() // called while a slot is held; only tests set it
 }
 
 var _ domain.PasswordHasher = (*Hasher)(nil)
@@ -164,9 +163,6 @@ func (h *Hasher) withSlot(ctx context.Context, fn func()) error {
 		}
 	}
 	defer func() { <-h.slots }()
-	if h.inSlot != nil {
-		h.inSlot()
-	}
 	fn()
 	return nil
 }

@@ -60,16 +60,16 @@ func TestWaitForSlotRespectsContext(t *testing.T) {
 	assert.Empty(t, h.slots, "a finished hash gives its slot back")
 }
 
+// TestConcurrencyIsBounded runs work through withSlot, the one way Hash
+// and Verify hash (TestHashAndVerifyWaitForASlot), and holds it there.
 func TestConcurrencyIsBounded(t *testing.T) {
 	const limit, callers = 2, 6
 	h := NewHasher(Config{Concurrency: limit})
-	encoded, err := h.Hash(context.Background(), "correct horse battery staple")
-	require.NoError(t, err)
 
 	var active, peak atomic.Int64
 	entered := make(chan struct{}, callers)
 	release := make(chan struct{})
-	h.inSlot = func() {
+	work := func() {
 		n := active.Add(1)
 		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 		}
@@ -80,19 +80,8 @@ func TestConcurrencyIsBounded(t *testing.T) {
 
 	var wg sync.WaitGroup
 	errs := make(chan error, callers)
-	for i := range callers {
-		wg.Go(func() {
-			if i%2 == 0 {
-				_, err := h.Hash(context.Background(), "correct horse battery staple")
-				errs <- err
-				return
-			}
-			match, _, err := h.Verify(context.Background(), encoded, "correct horse battery staple")
-			if err == nil && !match {
-				t.Error("verify did not match")
-			}
-			errs <- err
-		})
+	for range callers {
+		wg.Go(func() { errs <- h.withSlot(context.Background(), work) })
 	}
 	for range limit {
 		<-entered
@@ -109,6 +98,53 @@ func TestConcurrencyIsBounded(t *testing.T) {
 	}
 	assert.EqualValues(t, limit, peak.Load())
 	assert.Len(t, entered, callers-limit, "every queued caller ran once a slot was free")
+	assert.Equal(t, 0, h.Waiting())
+	assert.Empty(t, h.slots)
+}
+
+// TestHashAndVerifyWaitForASlot: while every slot is held, no Hash or
+// Verify finishes; each is queued, and each finishes once slots are free.
+func TestHashAndVerifyWaitForASlot(t *testing.T) {
+	const limit, callers = 2, 6
+	h := NewHasher(Config{Concurrency: limit})
+	encoded, err := h.Hash(context.Background(), "correct horse battery staple")
+	require.NoError(t, err)
+	for range limit {
+		h.slots <- struct{}{} // every slot is busy
+	}
+
+	var (
+		wg       sync.WaitGroup
+		finished atomic.Int64
+	)
+	errs := make(chan error, callers)
+	for i := range callers {
+		wg.Go(func() {
+			defer finished.Add(1)
+			if i%2 == 0 {
+				_, err := h.Hash(context.Background(), "correct horse battery staple")
+				errs <- err
+				return
+			}
+			match, _, err := h.Verify(context.Background(), encoded, "correct horse battery staple")
+			if err == nil && !match {
+				t.Error("verify did not match")
+			}
+			errs <- err
+		})
+	}
+	awaitWaiting(t, h, callers)
+	assert.Zero(t, finished.Load(), "no caller finished without a slot")
+
+	for range limit {
+		<-h.slots
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	assert.EqualValues(t, callers, finished.Load())
 	assert.Equal(t, 0, h.Waiting())
 	assert.Empty(t, h.slots)
 }

@@ -13,8 +13,9 @@ const logFlushInterval = 100 * time.Millisecond
 
 // logBuffer gathers the log lines written to it and passes them on to
 // the underlying writer at every interval, when 64 KiB have gathered, and
-// on Close. Under load serve logs a line per request; one write per line
-// cost about a tenth of GET /v1/me's throughput, spent in system calls.
+// on Close. Under load serve logs a line per request, and one write per
+// line cost a measurable share of the throughput, spent in system calls
+// (docs/BENCHMARKS.md, "GET /v1/me", change 4).
 // The price is that a process that dies without stopping (killed outright,
 // out of memory, a crash outside any handler) loses the lines of its last
 // interval. It is safe for concurrent use; lines written by one Write stay

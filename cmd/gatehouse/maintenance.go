@@ -31,7 +31,7 @@ func migrateStatus(ctx context.Context, getenv func(string) string, stdout io.Wr
 	if err != nil {
 		return err
 	}
-	db, err := entstore.Open(ctx, c.DatabaseURL)
+	db, err := entstore.OpenURL(ctx, c.Database)
 	if err != nil {
 		return err
 	}

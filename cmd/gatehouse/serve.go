@@ -122,16 +122,17 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 	draining := make(chan struct{})
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{
-			Auth: usecases.Auth, Account: usecases.Account, Admin: usecases.Admin, KeySet: issuer, Logger: log, TrustedProxies: c.TrustedProxies,
-			PublicURL: c.PublicURL, AdminAPIKey: c.AdminAPIKey,
+			Auth: usecases.Auth, Account: usecases.Account, Admin: usecases.Admin, KeySet: issuer, Logger: log,
+			TrustedProxies: c.HTTP.TrustedProxies,
+			PublicURL:      c.HTTP.PublicURL, AdminAPIKey: c.HTTP.AdminAPIKey,
 			Ready: db.Ping, Draining: draining, Metrics: metrics,
-			RequestTimeout: c.RequestTimeout,
+			RequestTimeout: c.HTTP.RequestTimeout,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       readTimeout,
 		// Past the request's own deadline, with time to write its 503,
 		// and never shorter than the time a body may take to arrive.
-		WriteTimeout: max(readTimeout, c.RequestTimeout+20*time.Second),
+		WriteTimeout: max(readTimeout, c.HTTP.RequestTimeout+20*time.Second),
 		IdleTimeout:  2 * time.Minute,
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "version", version, "database", db.Dialect())

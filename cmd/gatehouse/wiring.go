@@ -36,7 +36,7 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 // openMigrated opens the configured database and applies pending
 // migrations, which is safe to do from several processes at once.
 func openMigrated(ctx context.Context, c config, log *slog.Logger) (*entstore.DB, error) {
-	db, err := entstore.Open(ctx, c.DatabaseURL)
+	db, err := entstore.OpenURL(ctx, c.Database)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func newIssuer(ctx context.Context, c config, db *entstore.DB, clock domain.Cloc
 		return nil, err
 	}
 	issuer, err := accesstoken.New(ctx, accesstoken.Config{
-		Issuer:   c.PublicURL,
+		Issuer:   c.HTTP.PublicURL,
 		Audience: audience,
 		TTL:      c.AccessTokenTTL,
 		Secret:   []byte(secret),
@@ -79,7 +79,7 @@ func signingSecret(c config, log *slog.Logger) (string, error) {
 	if c.Secret != "" {
 		return c.Secret, nil
 	}
-	path := sqlitePath(c.DatabaseURL) + ".secret"
+	path := c.Database.SQLitePath() + ".secret"
 	secret, _ := domain.NewOpaqueToken()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	switch {
@@ -99,7 +99,7 @@ func signingSecret(c config, log *slog.Logger) (string, error) {
 			return "", fmt.Errorf("GATEHOUSE_SECRET: read local secret: %w", err)
 		}
 		secret = strings.TrimSpace(string(b))
-		if len(secret) < minSecretLength {
+		if len(secret) < accesstoken.MinSecretLength {
 			return "", fmt.Errorf("GATEHOUSE_SECRET: local secret %s is too short; remove it only together with the database", path)
 		}
 		log.Warn("GATEHOUSE_SECRET is not set: using the local secret beside the database; set GATEHOUSE_SECRET for any real deployment", "path", path)
@@ -114,15 +114,15 @@ func signingSecret(c config, log *slog.Logger) (string, error) {
 // is set, whose metrics it registers on reg, else the log, which
 // development setups read links from.
 func newMailer(c config, clock domain.Clock, log *slog.Logger, reg prometheus.Registerer) (domain.Mailer, func(context.Context) error, error) {
-	if c.SMTP == nil {
+	if c.Mail.SMTP == nil {
 		log.Warn("GATEHOUSE_SMTP_URL is not set: account emails, with their links, are written to this log")
 		return mail.NewLogMailer(log), func(context.Context) error { return nil }, nil
 	}
-	sender, err := mail.NewSMTPSender(*c.SMTP, c.MailFrom, mail.WithClock(clock))
+	sender, err := mail.NewSMTPSender(*c.Mail.SMTP, c.Mail.From, mail.WithClock(clock))
 	if err != nil {
 		return nil, nil, fmt.Errorf("GATEHOUSE_SMTP_URL: %w", err)
 	}
-	log.Info("sending account emails over SMTP", "smtp", *c.SMTP)
+	log.Info("sending account emails over SMTP", "smtp", *c.Mail.SMTP)
 	queue := mail.NewQueue(sender, mail.QueueConfig{Logger: log})
 	meterMailQueue(reg, queue)
 	return queue, queue.Close, nil

@@ -8,9 +8,9 @@
 //
 // For each dialect it replays ent/migrate/migrations/<dialect> on an empty
 // dev database (SQLite: in memory; Postgres: a throwaway container from
-// GATEHOUSE_TEST_POSTGRES_IMAGE, default gatehouse-test/postgres:15), asks
-// Ent for the statements that take that state to ent/migrate's Tables, and
-// writes them as a goose file named <version>_<name>.sql, updating the
+// GATEHOUSE_TEST_POSTGRES_IMAGE, by default the tests' pgtest.DefaultImage),
+// asks Ent for the statements that take that state to ent/migrate's Tables,
+// and writes them as a goose file named <version>_<name>.sql, updating the
 // directory's atlas.sum. Versions are zero-padded integers, one higher than
 // the highest version of either dialect, so both directories keep the same
 // numbering. Nothing is written unless every dialect was diffed
@@ -64,12 +64,12 @@ import (
 
 	entmigrate "github.com/gatehouse-auth/gatehouse/ent/migrate"
 	"github.com/gatehouse-auth/gatehouse/ent/migrategen/schemadiff"
+	"github.com/gatehouse-auth/gatehouse/test/pgtest"
 )
 
 const (
-	defaultDir   = "ent/migrate/migrations"
-	defaultImage = "gatehouse-test/postgres:15"
-	imageEnv     = "GATEHOUSE_TEST_POSTGRES_IMAGE"
+	defaultDir = "ent/migrate/migrations"
+	imageEnv   = "GATEHOUSE_TEST_POSTGRES_IMAGE"
 	// containerLabel marks the dev database container, so one left behind
 	// by a killed run can be found.
 	containerLabel = "io.gatehouse.migrategen"
@@ -342,7 +342,9 @@ func openPostgres(ctx context.Context, stderr io.Writer) (*sql.DB, func(), error
 	}
 	image := os.Getenv(imageEnv)
 	if image == "" {
-		image = defaultImage
+		// The tests' default, so that the migrations are diffed on the
+		// Postgres they are tested on.
+		image = pgtest.DefaultImage
 	}
 	fmt.Fprintf(stderr, "migrategen: starting Postgres dev database from %s\n", image)
 	// testcontainers logs to stderr by default; what matters is printed here.

@@ -1,6 +1,9 @@
-// Package architecture_test checks the dependency rule of ../shared
-// STYLE.md against the real import graph, so layering is kept by a test and
-// not by memory.
+// Package architecture_test checks the dependency rule against the real
+// import graph, so layering is kept by a test and not by memory. The rule
+// points inward: domain imports the standard library only, app the
+// standard library and domain only; adapters never import each other;
+// only adapters/httpapi imports Echo; only adapters/entstore, ent itself
+// and the test harnesses import ent.
 package architecture_test
 
 import (
@@ -39,12 +42,17 @@ func TestViolationsCatchesEveryRule(t *testing.T) {
 		module + "/adapters/mail":       {"github.com/labstack/echo/v4/middleware", module + "/ent/user", module + "/app"},
 		module + "/test/contract":       {module + "/domain"},
 		module + "/adapters/entstore/x": {module + "/adapters/entstore"},
+		module + "/adapters/password":   {module + "/adapters/setting"},
+		module + "/adapters/setting":    {"strings", module + "/domain"},
+		module + "/app/x":               {module + "/adapters/setting"},
 	}
 	got := violations(graph)
 	want := []string{
 		module + "/domain imports github.com/google/uuid: domain imports the standard library only",
 		module + "/app imports " + module + "/adapters/memstore: app imports the standard library and domain only",
 		module + "/adapters/memstore imports " + module + "/adapters/entstore: adapters never import each other",
+		module + "/adapters/setting imports " + module + "/domain: adapters/setting imports the standard library only",
+		module + "/app/x imports " + module + "/adapters/setting: app imports the standard library and domain only",
 		module + "/adapters/mail imports github.com/labstack/echo/v4/middleware: only adapters/httpapi imports Echo",
 		module + "/adapters/mail imports " + module + "/ent/user: only adapters/entstore and test harnesses import ent",
 		module + "/adapters/mail imports " + module + "/app: only adapters/httpapi, of the adapters, imports app",
@@ -68,7 +76,10 @@ func violations(graph map[string][]string) []string {
 }
 
 // broken says which rule importing imp from the package at rel (a path
-// relative to the module) breaks, or "".
+// relative to the module) breaks, or "". adapters/setting is the one
+// package every adapter may import: it reads settings from the
+// environment, and since it imports the standard library alone, it can
+// carry no adapter's code into another.
 func broken(rel, imp string) string {
 	own := strings.HasPrefix(imp, module+"/")
 	impRel := strings.TrimPrefix(imp, module+"/")
@@ -77,7 +88,9 @@ func broken(rel, imp string) string {
 		return "domain imports the standard library only"
 	case under(rel, "app") && !standard(imp) && !under(impRel, "domain"):
 		return "app imports the standard library and domain only"
-	case under(rel, "adapters") && own && under(impRel, "adapters") && adapter(impRel) != adapter(rel):
+	case under(rel, "adapters/setting") && !standard(imp):
+		return "adapters/setting imports the standard library only"
+	case under(rel, "adapters") && own && under(impRel, "adapters") && adapter(impRel) != adapter(rel) && !under(impRel, "adapters/setting"):
 		return "adapters never import each other"
 	case under(rel, "adapters") && !under(rel, "adapters/httpapi") && under(impRel, "app") && own:
 		return "only adapters/httpapi, of the adapters, imports app"
