@@ -109,6 +109,8 @@ type Stores struct {
 // count or a lock outlives the request that made it, whatever that request's
 // unit of work does. Calling one inside InTx's fn returns an error wrapping
 // ErrInsideUnitOfWork: use them before or after a unit of work, never within.
+// The refusal touches nothing, so it does not end the unit of work; fn
+// should still return it, which rolls the unit of work back.
 type Standalone struct {
 	Keys       KeyStore
 	RateLimits RateLimitStore

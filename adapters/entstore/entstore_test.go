@@ -28,7 +28,7 @@ func openMigrated(t *testing.T, url string) *entstore.DB {
 }
 
 func subjectOf(db *entstore.DB) contract.Subject {
-	return contract.Subject{Stores: db.Stores(), Transactor: db, Keys: db.Keys(), RateLimits: db.RateLimits(), Locker: db.Locker()}
+	return contract.Subject{Stores: db.Stores(), Transactor: db, Standalone: db.Standalone()}
 }
 
 func TestContractSQLite(t *testing.T) {

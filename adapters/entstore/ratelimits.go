@@ -15,7 +15,8 @@ import (
 // rateLimitStore implements domain.RateLimitStore on the rate_limits table.
 // Rows are keyed by rateLimitKey(key), never by the caller's key itself.
 type rateLimitStore struct {
-	client *ent.Client
+	client  *ent.Client
+	outside outside
 }
 
 var _ domain.RateLimitStore = (*rateLimitStore)(nil)
@@ -42,6 +43,9 @@ const hitSQL = `INSERT INTO rate_limits (key, count, window_ends_at) VALUES ($1,
 // are text, comparing them compares the instants.
 func (s *rateLimitStore) Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error) {
 	const op = "hit rate limit"
+	if err := s.outside.check(ctx, op); err != nil {
+		return 0, time.Time{}, err
+	}
 	ends := dbTime(now.Add(window))
 	rows, err := s.client.QueryContext(ctx, hitSQL, rateLimitKey(key), ends, dbTime(now))
 	if err != nil {
@@ -70,6 +74,9 @@ func (s *rateLimitStore) Hit(ctx context.Context, key string, window time.Durati
 // Reset deletes key's row, if there is one.
 func (s *rateLimitStore) Reset(ctx context.Context, key string) error {
 	const op = "reset rate limit"
+	if err := s.outside.check(ctx, op); err != nil {
+		return err
+	}
 	if _, err := s.client.RateLimit.Delete().Where(ratelimit.ID(rateLimitKey(key))).Exec(ctx); err != nil {
 		return fmt.Errorf("entstore: %s: %w", op, err)
 	}
@@ -80,6 +87,9 @@ func (s *rateLimitStore) Reset(ctx context.Context, key string) error {
 // ended first first, in one statement.
 func (s *rateLimitStore) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
 	const op = "delete expired rate limits"
+	if err := s.outside.check(ctx, op); err != nil {
+		return 0, err
+	}
 	if limit <= 0 {
 		return 0, nil
 	}

@@ -34,7 +34,7 @@ func TestDeadlinesAreUnavailableAndCancellationsAreNot(t *testing.T) {
 			assert.ErrorIs(t, err, context.DeadlineExceeded, "the cause is kept")
 			err = db.InTx(expired, func(context.Context, domain.Stores) error { return nil })
 			assert.ErrorIs(t, err, domain.ErrUnavailable, "a unit of work")
-			_, _, err = db.RateLimits().Hit(expired, "k", time.Minute, time.Now())
+			_, _, err = db.Standalone().RateLimits.Hit(expired, "k", time.Minute, time.Now())
 			assert.ErrorIs(t, err, domain.ErrUnavailable, "a rate-limit hit (raw SQL)")
 			assert.ErrorIs(t, db.Ping(expired), domain.ErrUnavailable, "a ping")
 
@@ -69,9 +69,9 @@ func TestAStoppedPostgresIsUnavailable(t *testing.T) {
 		return err
 	})
 	assert.ErrorIs(t, err, domain.ErrUnavailable, "a unit of work")
-	_, _, err = db.RateLimits().Hit(ctx, "k", time.Minute, time.Now())
+	_, _, err = db.Standalone().RateLimits.Hit(ctx, "k", time.Minute, time.Now())
 	assert.ErrorIs(t, err, domain.ErrUnavailable, "a rate-limit hit")
-	_, err = db.Keys().List(ctx)
+	_, err = db.Standalone().Keys.List(ctx)
 	assert.ErrorIs(t, err, domain.ErrUnavailable, "the signing keys")
 	assert.ErrorIs(t, db.Ping(ctx), domain.ErrUnavailable, "a ping")
 

@@ -60,7 +60,7 @@ func newIssuer(ctx context.Context, c config, db *entstore.DB, clock domain.Cloc
 		Audience: audience,
 		TTL:      c.AccessTokenTTL,
 		Secret:   []byte(secret),
-		Keys:     db.Keys(),
+		Keys:     db.Standalone().Keys,
 		Clock:    clock,
 		Logger:   log,
 	})
