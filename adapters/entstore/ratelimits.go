@@ -52,10 +52,13 @@ func (s *rateLimitStore) Hit(ctx context.Context, key string, window time.Durati
 		return 0, time.Time{}, fmt.Errorf("entstore: %s: %w", op, err)
 	}
 	// Closing the rows gives the connection back, which on SQLite is the
-	// only one (see Open); an error from it is reported.
+	// only one (see Open); an error from it is reported. Past QueryContext,
+	// errors come from the rows, which guardedDriver does not see: a
+	// connection that breaks there is marked here, so that a Hit on a
+	// broken connection answers "try again" like every other call.
 	defer func() { _ = rows.Close() }()
 	if !rows.Next() {
-		err := rows.Err()
+		err := unavailable(rows.Err())
 		if err == nil {
 			err = errors.New("no row returned")
 		}
@@ -63,10 +66,10 @@ func (s *rateLimitStore) Hit(ctx context.Context, key string, window time.Durati
 	}
 	var count int
 	if err := rows.Scan(&count, &ends); err != nil {
-		return 0, time.Time{}, fmt.Errorf("entstore: %s: %w", op, err)
+		return 0, time.Time{}, fmt.Errorf("entstore: %s: %w", op, unavailable(err))
 	}
 	if err := rows.Close(); err != nil {
-		return 0, time.Time{}, fmt.Errorf("entstore: %s: %w", op, err)
+		return 0, time.Time{}, fmt.Errorf("entstore: %s: %w", op, unavailable(err))
 	}
 	return count, ends.UTC(), nil
 }
