@@ -5,9 +5,9 @@
 // outside any unit of work, and (*DB).InTx runs a unit of work over stores
 // that share one database transaction. (*DB).Standalone returns the
 // signing keys, the rate limits and the named locks, which belong to no
-// unit of work and refuse to be called inside one. The schema is created and
-// upgraded by the versioned migrations (Migrate), never from ent/schema at
-// run time.
+// unit of work and refuse to be called inside one. The schema is created
+// and upgraded by the versioned migrations ((*DB).Migrate), never from
+// ent/schema at run time.
 //
 // Ent types never leave this package: every store converts to and from the
 // domain's types, and maps driver errors to the domain's sentinels.
@@ -163,8 +163,8 @@ func (d *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// SQL returns the underlying database handle, for the migration runner and
-// health checks. Closing it closes d.
+// SQL returns the underlying database handle, for metrics and tests.
+// Closing it closes d.
 func (d *DB) SQL() *sql.DB { return d.db }
 
 // Dialect returns Ent's name for the database's dialect: "postgres" or

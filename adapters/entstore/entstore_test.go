@@ -23,7 +23,7 @@ func openMigrated(t *testing.T, url string) *entstore.DB {
 	db, err := entstore.Open(ctx, url)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
-	require.NoError(t, entstore.Migrate(ctx, db.SQL(), db.Dialect()))
+	require.NoError(t, db.Migrate(ctx))
 	return db
 }
 

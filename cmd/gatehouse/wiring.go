@@ -40,7 +40,7 @@ func openMigrated(ctx context.Context, c config, log *slog.Logger) (*entstore.DB
 	if err != nil {
 		return nil, err
 	}
-	if err := entstore.Migrate(ctx, db.SQL(), db.Dialect()); err != nil {
+	if err := db.Migrate(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
