@@ -42,6 +42,11 @@ func TestMigratePostgresUpgradesFromFirstMigration(t *testing.T) {
 	testUpgradeFromFirstMigration(t, openPostgres(t, pgtest.EmptyDatabase(t)))
 }
 
+func TestMigratePostgresBackfillsSessionMethods(t *testing.T) {
+	t.Parallel()
+	testBackfillSessionMethods(t, openPostgres(t, pgtest.EmptyDatabase(t)))
+}
+
 func TestMigrationStatusPostgres(t *testing.T) {
 	t.Parallel()
 	testMigrationStatus(t, openPostgres(t, pgtest.EmptyDatabase(t)))

@@ -20,6 +20,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/gatehouse-auth/gatehouse/adapters/entstore"
+	"github.com/gatehouse-auth/gatehouse/domain"
 	entmigrate "github.com/gatehouse-auth/gatehouse/ent/migrate"
 	"github.com/gatehouse-auth/gatehouse/ent/migrate/migrations"
 	"github.com/gatehouse-auth/gatehouse/ent/migrategen/schemadiff"
@@ -76,6 +77,10 @@ func TestMigrateSQLiteIsIdempotent(t *testing.T) {
 
 func TestMigrateSQLiteUpgradesFromFirstMigration(t *testing.T) {
 	testUpgradeFromFirstMigration(t, openSQLite(t))
+}
+
+func TestMigrateSQLiteBackfillsSessionMethods(t *testing.T) {
+	testBackfillSessionMethods(t, openSQLite(t))
 }
 
 func TestMigrationStatusSQLite(t *testing.T) {
@@ -357,4 +362,63 @@ func testMigrationStatus(t *testing.T, db *entstore.DB) {
 	names, applied = state()
 	require.Equal(t, files, names)
 	require.NotContains(t, applied, false)
+}
+
+// testBackfillSessionMethods applies the migrations before sessions had
+// auth_methods, stores a session of a user with an email and one of an
+// anonymous user, applies the rest with Migrate, and checks that the
+// first was marked as started by password and the second by nothing.
+func testBackfillSessionMethods(t *testing.T, store *entstore.DB) {
+	ctx := context.Background()
+	db, dialectName := store.SQL(), store.Dialect()
+	gooseDialect := goose.DialectSQLite3
+	if dialectName == dialect.Postgres {
+		gooseDialect = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(gooseDialect, db, mustFS(t, dialectName),
+		goose.WithLogger(goose.NopLogger()), goose.WithDisableGlobalRegistry(true))
+	require.NoError(t, err)
+	_, err = p.UpTo(ctx, 6)
+	require.NoError(t, err)
+	require.NotContains(t, columnNames(t, db, dialectName, "sessions"), "auth_methods", "migration 6 already has auth_methods")
+
+	const (
+		ada  = "0190a0b1-0000-7000-8000-000000000001"
+		anon = "0190a0b1-0000-7000-8000-000000000002"
+	)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, stmt := range []struct {
+		query string
+		args  []any
+	}{
+		{"INSERT INTO users (id, email, password_hash, email_verified, tier, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+			[]any{ada, "ada@example.com", "hash", true, "free", now, now}},
+		{"INSERT INTO users (id, email_verified, tier, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)",
+			[]any{anon, false, "anonymous", now, now}},
+		{"INSERT INTO sessions (id, token_hash, expires_at, last_used_at, user_id) VALUES ($1, $2, $3, $4, $5)",
+			[]any{"0190a0b1-0000-7000-8000-00000000000a", "hash-ada", now, now, ada}},
+		{"INSERT INTO sessions (id, token_hash, expires_at, last_used_at, user_id) VALUES ($1, $2, $3, $4, $5)",
+			[]any{"0190a0b1-0000-7000-8000-00000000000b", "hash-anon", now, now, anon}},
+	} {
+		_, err := db.ExecContext(ctx, stmt.query, stmt.args...)
+		require.NoError(t, err, stmt.query)
+	}
+
+	require.NoError(t, store.Migrate(ctx))
+
+	rows, err := db.QueryContext(ctx, "SELECT token_hash, auth_methods FROM sessions ORDER BY token_hash")
+	require.NoError(t, err)
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var hash, methods string
+		require.NoError(t, rows.Scan(&hash, &methods))
+		got = append(got, fmt.Sprintf("%s=%q", hash, methods))
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, []string{`hash-ada="pwd"`, `hash-anon=""`}, got)
+
+	sess, err := store.Stores().Sessions.ByTokenHash(ctx, "hash-ada")
+	require.NoError(t, err)
+	require.Equal(t, []domain.AuthMethod{domain.AuthPassword}, sess.Methods, "the store reads the backfilled column")
 }

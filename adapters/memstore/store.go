@@ -230,8 +230,10 @@ func storesOn(db db) domain.Stores {
 	}
 }
 
-// data is the content of the database. Its values hold no pointers, so a
-// value read from a map is already a copy the caller may change.
+// data is the content of the database. Its values hold no pointers but
+// sessions' Methods, which the store never changes in place and copies
+// where sessions come in and go out, so a value read from a map is already
+// a copy the caller may change.
 type data struct {
 	users    map[domain.UserID]domain.User
 	emails   map[string]domain.UserID // non-empty normalised email → user
