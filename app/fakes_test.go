@@ -76,8 +76,8 @@ func newEnvWith(t *testing.T, cfg app.Config) *env {
 		Hasher:       e.hasher,
 		AccessTokens: e.tokens,
 		Mailer:       e.mailer,
-		RateLimits:   e.store.RateLimits(),
-		Locker:       e.store.Locker(),
+		RateLimits:   e.store.Standalone().RateLimits,
+		Locker:       e.store.Standalone().Locker,
 		Clock:        e.clock,
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}, cfg)

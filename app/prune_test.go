@@ -166,7 +166,7 @@ func sessionStored(t *testing.T, e *env, id domain.SessionID) bool {
 // hitAt counts one event for key at now in windows of window.
 func hitAt(t *testing.T, e *env, key string, window time.Duration, now time.Time) int {
 	t.Helper()
-	count, _, err := e.store.RateLimits().Hit(context.Background(), key, window, now)
+	count, _, err := e.store.Standalone().RateLimits.Hit(context.Background(), key, window, now)
 	require.NoError(t, err)
 	return count
 }
@@ -257,14 +257,14 @@ func TestPruneSkipsWhileAnotherReplicaHoldsTheLock(t *testing.T) {
 	user := seedUser(t, e)
 	seedToken(t, e, user, "expired", e.clock.Now().Add(-time.Minute))
 
-	release, ok, err := e.store.Locker().TryLock(ctx, app.PruneLockName)
+	release, ok, err := e.store.Standalone().Locker.TryLock(ctx, app.PruneLockName)
 	require.NoError(t, err)
 	require.True(t, ok)
 	r, err := e.Prune(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, app.PruneReport{Skipped: true}, r)
 	assert.True(t, tokenStored(t, e, "expired"), "a skipped run deletes nothing")
-	_, ok, err = e.store.Locker().TryLock(ctx, app.PruneLockName)
+	_, ok, err = e.store.Standalone().Locker.TryLock(ctx, app.PruneLockName)
 	require.NoError(t, err)
 	assert.False(t, ok, "the skipped run left the other holder's lock alone")
 
@@ -274,7 +274,7 @@ func TestPruneSkipsWhileAnotherReplicaHoldsTheLock(t *testing.T) {
 	assert.Equal(t, app.PruneReport{Tokens: 1}, r, "with the lock free, the run prunes")
 	assert.False(t, tokenStored(t, e, "expired"))
 
-	release, ok, err = e.store.Locker().TryLock(ctx, app.PruneLockName)
+	release, ok, err = e.store.Standalone().Locker.TryLock(ctx, app.PruneLockName)
 	require.NoError(t, err)
 	assert.True(t, ok, "the run released its lock")
 	release()
@@ -334,7 +334,7 @@ func TestPruneLogsOneLinePerRun(t *testing.T) {
 
 	_, err := e.Prune(context.Background())
 	require.NoError(t, err)
-	release, ok, err := e.store.Locker().TryLock(context.Background(), app.PruneLockName)
+	release, ok, err := e.store.Standalone().Locker.TryLock(context.Background(), app.PruneLockName)
 	require.NoError(t, err)
 	require.True(t, ok)
 	_, err = e.Prune(context.Background())

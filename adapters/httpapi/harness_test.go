@@ -170,7 +170,7 @@ func newHarnessWith(t *testing.T, deps func(*app.Deps), configure ...func(*httpa
 		Hasher:       fakeHasher{},
 		AccessTokens: h.tokens,
 		Mailer:       h.mailer,
-		RateLimits:   h.store.RateLimits(),
+		RateLimits:   h.store.Standalone().RateLimits,
 		Clock:        h.clock,
 		Logger:       logger,
 	}

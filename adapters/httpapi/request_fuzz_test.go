@@ -44,7 +44,7 @@ func newStack(tb testing.TB, logger *slog.Logger) *stack {
 		Hasher:       fakeHasher{},
 		AccessTokens: s.tokens,
 		Mailer:       s.mailer,
-		RateLimits:   store.RateLimits(),
+		RateLimits:   store.Standalone().RateLimits,
 		Clock:        fake.NewClock(start),
 		Logger:       logger,
 	}, app.Config{AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL, PublicURL: publicURL})

@@ -82,8 +82,8 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 		Hasher:       hasher,
 		AccessTokens: issuer,
 		Mailer:       mailer,
-		RateLimits:   db.RateLimits(),
-		Locker:       db.Locker(),
+		RateLimits:   db.Standalone().RateLimits,
+		Locker:       db.Standalone().Locker,
 		Clock:        clock,
 		Logger:       log,
 	}, app.Config{
