@@ -58,8 +58,10 @@ type TokenStore interface {
 // session has rotated away.
 type SessionStore interface {
 	// Create stores s and returns it with its new ID. The caller sets the
-	// timestamps. It returns ErrNotFound when s.UserID names no user. A hash
+	// timestamps. It returns ErrNotFound when s.UserID names no user, and
+	// ErrInvalidAuthMethod when s.Methods holds the zero AuthMethod. A hash
 	// that is already stored is an error without a sentinel, as for tokens.
+	// Methods read back in their order, and as nil when there are none.
 	Create(ctx context.Context, s Session) (Session, error)
 	// ByID returns the session with id, revoked and expired ones included,
 	// or ErrNotFound.
@@ -109,6 +111,8 @@ type Stores struct {
 // count or a lock outlives the request that made it, whatever that request's
 // unit of work does. Calling one inside InTx's fn returns an error wrapping
 // ErrInsideUnitOfWork: use them before or after a unit of work, never within.
+// The refusal touches nothing, so it does not end the unit of work; fn
+// should still return it, which rolls the unit of work back.
 type Standalone struct {
 	Keys       KeyStore
 	RateLimits RateLimitStore

@@ -963,6 +963,7 @@ type SessionMutation struct {
 	token_hash            *string
 	user_agent            *string
 	ip                    *string
+	auth_methods          *string
 	expires_at            *time.Time
 	created_at            *time.Time
 	last_used_at          *time.Time
@@ -1224,6 +1225,42 @@ func (m *SessionMutation) OldIP(ctx context.Context) (v string, err error) {
 // ResetIP resets all changes to the "ip" field.
 func (m *SessionMutation) ResetIP() {
 	m.ip = nil
+}
+
+// SetAuthMethods sets the "auth_methods" field.
+func (m *SessionMutation) SetAuthMethods(s string) {
+	m.auth_methods = &s
+}
+
+// AuthMethods returns the value of the "auth_methods" field in the mutation.
+func (m *SessionMutation) AuthMethods() (r string, exists bool) {
+	v := m.auth_methods
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthMethods returns the old "auth_methods" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldAuthMethods(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthMethods is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthMethods requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthMethods: %w", err)
+	}
+	return oldValue.AuthMethods, nil
+}
+
+// ResetAuthMethods resets all changes to the "auth_methods" field.
+func (m *SessionMutation) ResetAuthMethods() {
+	m.auth_methods = nil
 }
 
 // SetExpiresAt sets the "expires_at" field.
@@ -1498,7 +1535,7 @@ func (m *SessionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SessionMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.user != nil {
 		fields = append(fields, session.FieldUserID)
 	}
@@ -1510,6 +1547,9 @@ func (m *SessionMutation) Fields() []string {
 	}
 	if m.ip != nil {
 		fields = append(fields, session.FieldIP)
+	}
+	if m.auth_methods != nil {
+		fields = append(fields, session.FieldAuthMethods)
 	}
 	if m.expires_at != nil {
 		fields = append(fields, session.FieldExpiresAt)
@@ -1539,6 +1579,8 @@ func (m *SessionMutation) Field(name string) (ent.Value, bool) {
 		return m.UserAgent()
 	case session.FieldIP:
 		return m.IP()
+	case session.FieldAuthMethods:
+		return m.AuthMethods()
 	case session.FieldExpiresAt:
 		return m.ExpiresAt()
 	case session.FieldCreatedAt:
@@ -1564,6 +1606,8 @@ func (m *SessionMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldUserAgent(ctx)
 	case session.FieldIP:
 		return m.OldIP(ctx)
+	case session.FieldAuthMethods:
+		return m.OldAuthMethods(ctx)
 	case session.FieldExpiresAt:
 		return m.OldExpiresAt(ctx)
 	case session.FieldCreatedAt:
@@ -1608,6 +1652,13 @@ func (m *SessionMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetIP(v)
+		return nil
+	case session.FieldAuthMethods:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthMethods(v)
 		return nil
 	case session.FieldExpiresAt:
 		v, ok := value.(time.Time)
@@ -1706,6 +1757,9 @@ func (m *SessionMutation) ResetField(name string) error {
 		return nil
 	case session.FieldIP:
 		m.ResetIP()
+		return nil
+	case session.FieldAuthMethods:
+		m.ResetAuthMethods()
 		return nil
 	case session.FieldExpiresAt:
 		m.ResetExpiresAt()

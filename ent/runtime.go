@@ -24,6 +24,10 @@ func init() {
 	sessionDescIP := sessionFields[4].Descriptor()
 	// session.DefaultIP holds the default value on creation for the ip field.
 	session.DefaultIP = sessionDescIP.Default.(string)
+	// sessionDescAuthMethods is the schema descriptor for auth_methods field.
+	sessionDescAuthMethods := sessionFields[5].Descriptor()
+	// session.DefaultAuthMethods holds the default value on creation for the auth_methods field.
+	session.DefaultAuthMethods = sessionDescAuthMethods.Default.(string)
 	// sessionDescID is the schema descriptor for id field.
 	sessionDescID := sessionFields[0].Descriptor()
 	// session.DefaultID holds the default value on creation for the id field.

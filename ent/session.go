@@ -27,6 +27,8 @@ type Session struct {
 	UserAgent string `json:"user_agent,omitempty"`
 	// IP holds the value of the "ip" field.
 	IP string `json:"ip,omitempty"`
+	// AuthMethods holds the value of the "auth_methods" field.
+	AuthMethods string `json:"auth_methods,omitempty"`
 	// ExpiresAt holds the value of the "expires_at" field.
 	ExpiresAt time.Time `json:"expires_at,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
@@ -77,7 +79,7 @@ func (*Session) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case session.FieldTokenHash, session.FieldUserAgent, session.FieldIP:
+		case session.FieldTokenHash, session.FieldUserAgent, session.FieldIP, session.FieldAuthMethods:
 			values[i] = new(sql.NullString)
 		case session.FieldExpiresAt, session.FieldCreatedAt, session.FieldLastUsedAt, session.FieldRevokedAt:
 			values[i] = new(sql.NullTime)
@@ -127,6 +129,12 @@ func (_m *Session) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field ip", values[i])
 			} else if value.Valid {
 				_m.IP = value.String
+			}
+		case session.FieldAuthMethods:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field auth_methods", values[i])
+			} else if value.Valid {
+				_m.AuthMethods = value.String
 			}
 		case session.FieldExpiresAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -209,6 +217,9 @@ func (_m *Session) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("ip=")
 	builder.WriteString(_m.IP)
+	builder.WriteString(", ")
+	builder.WriteString("auth_methods=")
+	builder.WriteString(_m.AuthMethods)
 	builder.WriteString(", ")
 	builder.WriteString("expires_at=")
 	builder.WriteString(_m.ExpiresAt.Format(time.ANSIC))

@@ -63,6 +63,20 @@ func (_c *SessionCreate) SetNillableIP(v *string) *SessionCreate {
 	return _c
 }
 
+// SetAuthMethods sets the "auth_methods" field.
+func (_c *SessionCreate) SetAuthMethods(v string) *SessionCreate {
+	_c.mutation.SetAuthMethods(v)
+	return _c
+}
+
+// SetNillableAuthMethods sets the "auth_methods" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableAuthMethods(v *string) *SessionCreate {
+	if v != nil {
+		_c.SetAuthMethods(*v)
+	}
+	return _c
+}
+
 // SetExpiresAt sets the "expires_at" field.
 func (_c *SessionCreate) SetExpiresAt(v time.Time) *SessionCreate {
 	_c.mutation.SetExpiresAt(v)
@@ -172,6 +186,10 @@ func (_c *SessionCreate) defaults() {
 		v := session.DefaultIP
 		_c.mutation.SetIP(v)
 	}
+	if _, ok := _c.mutation.AuthMethods(); !ok {
+		v := session.DefaultAuthMethods
+		_c.mutation.SetAuthMethods(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := session.DefaultID()
 		_c.mutation.SetID(v)
@@ -191,6 +209,9 @@ func (_c *SessionCreate) check() error {
 	}
 	if _, ok := _c.mutation.IP(); !ok {
 		return &ValidationError{Name: "ip", err: errors.New(`ent: missing required field "Session.ip"`)}
+	}
+	if _, ok := _c.mutation.AuthMethods(); !ok {
+		return &ValidationError{Name: "auth_methods", err: errors.New(`ent: missing required field "Session.auth_methods"`)}
 	}
 	if _, ok := _c.mutation.ExpiresAt(); !ok {
 		return &ValidationError{Name: "expires_at", err: errors.New(`ent: missing required field "Session.expires_at"`)}
@@ -247,6 +268,10 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.IP(); ok {
 		_spec.SetField(session.FieldIP, field.TypeString, value)
 		_node.IP = value
+	}
+	if value, ok := _c.mutation.AuthMethods(); ok {
+		_spec.SetField(session.FieldAuthMethods, field.TypeString, value)
+		_node.AuthMethods = value
 	}
 	if value, ok := _c.mutation.ExpiresAt(); ok {
 		_spec.SetField(session.FieldExpiresAt, field.TypeTime, value)

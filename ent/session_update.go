@@ -71,6 +71,20 @@ func (_u *SessionUpdate) SetNillableIP(v *string) *SessionUpdate {
 	return _u
 }
 
+// SetAuthMethods sets the "auth_methods" field.
+func (_u *SessionUpdate) SetAuthMethods(v string) *SessionUpdate {
+	_u.mutation.SetAuthMethods(v)
+	return _u
+}
+
+// SetNillableAuthMethods sets the "auth_methods" field if the given value is not nil.
+func (_u *SessionUpdate) SetNillableAuthMethods(v *string) *SessionUpdate {
+	if v != nil {
+		_u.SetAuthMethods(*v)
+	}
+	return _u
+}
+
 // SetExpiresAt sets the "expires_at" field.
 func (_u *SessionUpdate) SetExpiresAt(v time.Time) *SessionUpdate {
 	_u.mutation.SetExpiresAt(v)
@@ -216,6 +230,9 @@ func (_u *SessionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.IP(); ok {
 		_spec.SetField(session.FieldIP, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.AuthMethods(); ok {
+		_spec.SetField(session.FieldAuthMethods, field.TypeString, value)
+	}
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(session.FieldExpiresAt, field.TypeTime, value)
 	}
@@ -331,6 +348,20 @@ func (_u *SessionUpdateOne) SetIP(v string) *SessionUpdateOne {
 func (_u *SessionUpdateOne) SetNillableIP(v *string) *SessionUpdateOne {
 	if v != nil {
 		_u.SetIP(*v)
+	}
+	return _u
+}
+
+// SetAuthMethods sets the "auth_methods" field.
+func (_u *SessionUpdateOne) SetAuthMethods(v string) *SessionUpdateOne {
+	_u.mutation.SetAuthMethods(v)
+	return _u
+}
+
+// SetNillableAuthMethods sets the "auth_methods" field if the given value is not nil.
+func (_u *SessionUpdateOne) SetNillableAuthMethods(v *string) *SessionUpdateOne {
+	if v != nil {
+		_u.SetAuthMethods(*v)
 	}
 	return _u
 }
@@ -509,6 +540,9 @@ func (_u *SessionUpdateOne) sqlSave(ctx context.Context) (_node *Session, err er
 	}
 	if value, ok := _u.mutation.IP(); ok {
 		_spec.SetField(session.FieldIP, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.AuthMethods(); ok {
+		_spec.SetField(session.FieldAuthMethods, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(session.FieldExpiresAt, field.TypeTime, value)

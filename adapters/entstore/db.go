@@ -3,11 +3,11 @@
 //
 // Open connects to the database a URL names; (*DB).Stores returns the stores
 // outside any unit of work, and (*DB).InTx runs a unit of work over stores
-// that share one database transaction. (*DB).Keys returns the signing-key
-// store, (*DB).RateLimits the rate-limit store and (*DB).Locker the named
-// locks, which belong to no unit of work. The schema is created and
-// upgraded by the versioned migrations (Migrate), never from ent/schema at
-// run time.
+// that share one database transaction. (*DB).Standalone returns the
+// signing keys, the rate limits and the named locks, which belong to no
+// unit of work and refuse to be called inside one. The schema is created
+// and upgraded by the versioned migrations ((*DB).Migrate), never from
+// ent/schema at run time.
 //
 // Ent types never leave this package: every store converts to and from the
 // domain's types, and maps driver errors to the domain's sentinels.
@@ -56,7 +56,7 @@ type DB struct {
 	dialect string
 	client  *ent.Client
 	users   *userBatcher // ByID outside a unit of work; see Stores
-	locks   lockTable    // the named locks held through d; see Locker
+	locks   lockTable    // the named locks held through d; see Standalone
 }
 
 var _ domain.Transactor = (*DB)(nil)
@@ -142,8 +142,8 @@ func (d *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// SQL returns the underlying database handle, for the migration runner and
-// health checks. Closing it closes d.
+// SQL returns the underlying database handle, for metrics and tests.
+// Closing it closes d.
 func (d *DB) SQL() *sql.DB { return d.db }
 
 // Dialect returns Ent's name for the database's dialect: "postgres" or
@@ -168,30 +168,21 @@ func (d *DB) Stores() domain.Stores {
 	return s
 }
 
-// Keys returns the signing-key store. Keys belong to no unit of work: each
-// call stands alone. On SQLite it waits, like every use of d, while a unit
-// of work runs (see Open).
-func (d *DB) Standalone() domain.Standalone {
-	return domain.Standalone{Keys: d.Keys(), RateLimits: d.RateLimits(), Locker: d.Locker()}
-}
-
-func (d *DB) Keys() domain.KeyStore { return &keyStore{client: d.client} }
-
-// RateLimits returns the rate-limit store. Rate limits belong to no unit of
-// work: each call stands alone, and Hit is a single statement, atomic by
-// itself. On SQLite it waits, like every use of d, while a unit of work
-// runs (see Open), so it must not be called from inside InTx's fn: it would
-// wait for the unit of work that waits for it.
-func (d *DB) RateLimits() domain.RateLimitStore { return &rateLimitStore{client: d.client} }
-
-// Locker returns the named locks, which belong to no unit of work. Close
-// frees every lock still held through d.
+// Standalone returns the stores that belong to no unit of work: the signing
+// keys, the rate limits and the named locks. Each call stands alone and
+// commits at once; Hit is a single statement, atomic by itself. Called with
+// a context inside a unit of work of d (InTx's fn), they return an error
+// wrapping domain.ErrInsideUnitOfWork at once, without touching the
+// database: on SQLite the unit of work holds the only connection (see
+// Open), so the call would wait for the unit of work that waits for it.
+// Postgres refuses alike, so that code which passes on one passes on both.
 //
 // On Postgres a lock is a session-level advisory lock, so it holds across
 // every replica; each lock held keeps one connection of d's pool until it
 // is released, and Postgres frees it when that session ends, however it
 // ends. A connection pooler in transaction mode between Gatehouse and
-// Postgres would break such locks; use session mode.
+// Postgres would break such locks; use session mode. Close frees every
+// lock still held through d.
 //
 // On SQLite a lock holds within d only: the file lives on one host's disk
 // and Gatehouse on SQLite runs as a single process, so there is no other
@@ -199,13 +190,37 @@ func (d *DB) RateLimits() domain.RateLimitStore { return &rateLimitStore{client:
 // SQLite's single connection is everyone's (see Open). Processes that did
 // share a file (or two DBs on one file) would at worst run a guarded job
 // at once, which domain.Locker requires the job to bear anyway.
-func (d *DB) Locker() domain.Locker { return locker{d} }
+func (d *DB) Standalone() domain.Standalone {
+	return domain.Standalone{
+		Keys:       &keyStore{client: d.client, outside: outside{d}},
+		RateLimits: &rateLimitStore{client: d.client, outside: outside{d}},
+		Locker:     locker{d},
+	}
+}
+
+// txKey marks the context that InTx of one DB hands to fn.
+type txKey struct{ d *DB }
+
+// outside guards the standalone stores of one DB against calls from inside
+// its units of work; see Standalone.
+type outside struct{ d *DB }
+
+// check returns an error wrapping domain.ErrInsideUnitOfWork, naming op,
+// when ctx is inside a unit of work of the DB.
+func (o outside) check(ctx context.Context, op string) error {
+	if ctx.Value(txKey{o.d}) != nil {
+		return fmt.Errorf("entstore: %s: %w", op, domain.ErrInsideUnitOfWork)
+	}
+	return nil
+}
 
 // InTx runs fn in one database transaction, handing it stores that work in
 // that transaction. It commits when fn returns nil and rolls back when fn
 // returns an error or panics; fn's error is returned as it is, and a panic
-// goes on after the rollback.
+// goes on after the rollback. The context fn gets is marked, so that the
+// standalone stores refuse it (see Standalone).
 func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context, s domain.Stores) error) error {
+	ctx = context.WithValue(ctx, txKey{d}, true)
 	return inTx(ctx, d.client, func(c *ent.Client) error {
 		return fn(ctx, storesOver(c, d.dialect))
 	})

@@ -23,12 +23,12 @@ func openMigrated(t *testing.T, url string) *entstore.DB {
 	db, err := entstore.Open(ctx, url)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
-	require.NoError(t, entstore.Migrate(ctx, db.SQL(), db.Dialect()))
+	require.NoError(t, db.Migrate(ctx))
 	return db
 }
 
 func subjectOf(db *entstore.DB) contract.Subject {
-	return contract.Subject{Stores: db.Stores(), Transactor: db, Keys: db.Keys(), RateLimits: db.RateLimits(), Locker: db.Locker()}
+	return contract.Subject{Stores: db.Stores(), Transactor: db, Standalone: db.Standalone()}
 }
 
 func TestContractSQLite(t *testing.T) {

@@ -11,7 +11,8 @@ import (
 
 // keyStore implements domain.KeyStore on the signing_keys table.
 type keyStore struct {
-	client *ent.Client
+	client  *ent.Client
+	outside outside
 }
 
 var _ domain.KeyStore = (*keyStore)(nil)
@@ -23,6 +24,9 @@ var _ domain.KeyStore = (*keyStore)(nil)
 // a log.
 func (s *keyStore) Add(ctx context.Context, k domain.SigningKey) error {
 	const op = "add signing key"
+	if err := s.outside.check(ctx, op); err != nil {
+		return err
+	}
 	err := s.client.SigningKey.Create().
 		SetID(k.ID).
 		SetAlgorithm(k.Algorithm).
@@ -40,6 +44,9 @@ func (s *keyStore) Add(ctx context.Context, k domain.SigningKey) error {
 // go by ID, greatest first, so the order is total.
 func (s *keyStore) List(ctx context.Context) ([]domain.SigningKey, error) {
 	const op = "list signing keys"
+	if err := s.outside.check(ctx, op); err != nil {
+		return nil, err
+	}
 	rows, err := s.client.SigningKey.Query().
 		Order(ent.Desc(signingkey.FieldCreatedAt), ent.Desc(signingkey.FieldID)).
 		All(ctx)

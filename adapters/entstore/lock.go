@@ -22,7 +22,7 @@ const unlockTimeout = 5 * time.Second
 
 var errLocksClosed = errors.New("entstore: try lock: database is closed")
 
-// locker is the domain.Locker of one DB; see (*DB).Locker.
+// locker is the domain.Locker of one DB; see (*DB).Standalone.
 type locker struct{ d *DB }
 
 var _ domain.Locker = locker{}
@@ -48,13 +48,16 @@ type heldLock struct {
 // database, as a session-level advisory lock on a connection of its own,
 // which it keeps until release. A session's advisory locks end with it, so
 // a lock whose holder dies, or loses its connection, is freed by Postgres.
-// On SQLite the lock is the process's alone; see (*DB).Locker for why that
+// On SQLite the lock is the process's alone; see (*DB).Standalone for why that
 // is enough.
 func (l locker) TryLock(ctx context.Context, name string) (func(), bool, error) {
 	const op = "try lock"
 	nothing := func() {}
 	if err := ctx.Err(); err != nil {
 		return nothing, false, fmt.Errorf("entstore: %s: %w", op, err)
+	}
+	if err := (outside{l.d}).check(ctx, op); err != nil {
+		return nothing, false, err
 	}
 	t := &l.d.locks
 	h, ok, err := t.reserve(name)

@@ -52,30 +52,30 @@ func TestLockerAcrossReplicasPostgres(t *testing.T) {
 	a, b := openReplica(t, url), openReplica(t, url)
 	const name = "gatehouse:prune"
 
-	releaseA, ok := tryLock(t, a.Locker(), name)
+	releaseA, ok := tryLock(t, a.Standalone().Locker, name)
 	require.True(t, ok, "replica a takes the free lock")
-	_, ok = tryLock(t, b.Locker(), name)
+	_, ok = tryLock(t, b.Standalone().Locker, name)
 	require.False(t, ok, "replica b is refused the lock a holds")
-	releaseOther, ok := tryLock(t, b.Locker(), "gatehouse:other")
+	releaseOther, ok := tryLock(t, b.Standalone().Locker, "gatehouse:other")
 	require.True(t, ok, "another name is free for b")
 	require.Equal(t, 2, advisoryLocks(t, a))
 	releaseOther()
 
 	releaseA()
 	require.Equal(t, 0, advisoryLocks(t, a), "release freed the lock in Postgres, and no pooled connection kept it")
-	releaseB, ok := tryLock(t, b.Locker(), name)
+	releaseB, ok := tryLock(t, b.Standalone().Locker, name)
 	require.True(t, ok, "b takes the lock a released")
-	_, ok = tryLock(t, a.Locker(), name)
+	_, ok = tryLock(t, a.Standalone().Locker, name)
 	require.False(t, ok, "now a is refused the lock b holds")
 	releaseB()
 
-	_, ok = tryLock(t, a.Locker(), name)
+	_, ok = tryLock(t, a.Standalone().Locker, name)
 	require.True(t, ok)
 	require.NoError(t, a.Close())
-	_, ok = tryLock(t, b.Locker(), name)
+	_, ok = tryLock(t, b.Standalone().Locker, name)
 	require.True(t, ok, "closing the holder's DB freed its lock")
 
-	_, ok, err := a.Locker().TryLock(context.Background(), name)
+	_, ok, err := a.Standalone().Locker.TryLock(context.Background(), name)
 	require.Error(t, err, "a closed DB takes no lock")
 	require.False(t, ok)
 }
@@ -90,7 +90,7 @@ func TestLockerFreedWhenConnectionDiesPostgres(t *testing.T) {
 	a, b := openReplica(t, url), openReplica(t, url)
 	const name = "gatehouse:prune"
 
-	releaseA, ok := tryLock(t, a.Locker(), name)
+	releaseA, ok := tryLock(t, a.Standalone().Locker, name)
 	require.True(t, ok)
 	// With a timeout, pg_terminate_backend waits until the session is
 	// gone (Postgres 14 and later), and with it its locks.
@@ -107,14 +107,14 @@ func TestLockerFreedWhenConnectionDiesPostgres(t *testing.T) {
 	require.NoError(t, rows.Err())
 	require.Equal(t, []bool{true}, killed, "the one session holding the lock ended")
 	require.Equal(t, 0, advisoryLocks(t, b), "the lock ended with its session")
-	releaseB, ok := tryLock(t, b.Locker(), name)
+	releaseB, ok := tryLock(t, b.Standalone().Locker, name)
 	require.True(t, ok, "b takes the lock of the dead session")
 
 	releaseA() // on a dead connection: must neither hang nor panic
-	_, ok = tryLock(t, a.Locker(), name)
+	_, ok = tryLock(t, a.Standalone().Locker, name)
 	require.False(t, ok, "a's release freed nothing of b's")
 	releaseB()
-	_, ok = tryLock(t, a.Locker(), name)
+	_, ok = tryLock(t, a.Standalone().Locker, name)
 	require.True(t, ok, "a, with the dead connection dropped, takes the lock again")
 	_, err = a.Stores().Users.ByEmail(context.Background(), "nobody@example.com")
 	require.ErrorIs(t, err, domain.ErrNotFound, "a's pool still serves queries")
@@ -129,7 +129,7 @@ func TestLockerRaceAcrossReplicasPostgres(t *testing.T) {
 	const replicas, racers = 4, 20
 	lockers := make([]domain.Locker, replicas)
 	for i := range lockers {
-		lockers[i] = openReplica(t, url).Locker()
+		lockers[i] = openReplica(t, url).Standalone().Locker
 	}
 
 	const name = "gatehouse:prune"

@@ -18,7 +18,7 @@ import (
 )
 
 // MigrationState is one versioned migration and whether a database has
-// applied it, as MigrationStatus reports it.
+// applied it, as (*DB).MigrationStatus reports it.
 type MigrationState struct {
 	Version   int64     // the number the file name starts with
 	Name      string    // the file name, e.g. "00002_auth.sql"
@@ -26,10 +26,10 @@ type MigrationState struct {
 	AppliedAt time.Time // when it was applied; zero while pending
 }
 
-// Migrate applies every pending migration embedded in ent/migrate/migrations
-// to db, in version order, each in its own transaction. dialect is Ent's
-// dialect name, "postgres" or "sqlite3". When nothing is pending Migrate
-// changes nothing, so it is safe to run on every start.
+// Migrate applies every pending migration embedded in
+// ent/migrate/migrations for d's dialect to d, in version order, each in its
+// own transaction. When nothing is pending Migrate changes nothing, so it is
+// safe to run on every start.
 //
 // This is the only way Gatehouse changes a schema: the service never
 // auto-migrates from ent/schema, whose changes reach a database only as
@@ -42,12 +42,12 @@ type MigrationState struct {
 // On SQLite Migrate switches foreign-key enforcement off on the connection
 // it migrates through, and checks every reference afterwards (see
 // migrateSQLite).
-func Migrate(ctx context.Context, db *sql.DB, dialect string) error {
+func (d *DB) Migrate(ctx context.Context) error {
 	var err error
-	if dialect == entdialect.SQLite {
-		err = migrateSQLite(ctx, db)
+	if d.dialect == entdialect.SQLite {
+		err = migrateSQLite(ctx, d.db)
 	} else {
-		_, err = up(ctx, db, dialect)
+		_, err = up(ctx, d.db, d.dialect)
 	}
 	if err != nil {
 		return fmt.Errorf("entstore: migrate: %w", err)
@@ -142,13 +142,12 @@ func checkForeignKeys(ctx context.Context, db *sql.DB) error {
 }
 
 // MigrationStatus reports every migration embedded in
-// ent/migrate/migrations, in version order, and whether db has applied it.
-// dialect is "postgres" or "sqlite3". It applies nothing, but creates goose's
-// version table if db has none. It does not wait for a Migrate
-// running elsewhere, so it may report a migration as pending that is being
-// applied.
-func MigrationStatus(ctx context.Context, db *sql.DB, dialect string) ([]MigrationState, error) {
-	p, err := provider(db, dialect, false)
+// ent/migrate/migrations for d's dialect, in version order, and whether d
+// has applied it. It applies nothing, but creates goose's version table if
+// d has none. It does not wait for a Migrate running elsewhere, so it may
+// report a migration as pending that is being applied.
+func (d *DB) MigrationStatus(ctx context.Context) ([]MigrationState, error) {
+	p, err := provider(d.db, d.dialect, false)
 	if err != nil {
 		return nil, fmt.Errorf("entstore: migrate: %w", err)
 	}

@@ -2,12 +2,10 @@ package entstore_test
 
 import (
 	"context"
-	"database/sql"
 	"sync"
 	"testing"
 
 	"entgo.io/ent/dialect"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatehouse-auth/gatehouse/adapters/entstore"
@@ -18,10 +16,10 @@ import (
 // package's one TestMain starts: func TestMain(m *testing.M) {
 // os.Exit(pgtest.Main(m)) }. Without it they fail rather than skip.
 
-// openPostgres returns a connection pool to the database url names.
-func openPostgres(t *testing.T, url string) *sql.DB {
+// openPostgres opens the database url names, unmigrated.
+func openPostgres(t *testing.T, url string) *entstore.DB {
 	t.Helper()
-	db, err := sql.Open("pgx", url)
+	db, err := entstore.Open(context.Background(), url)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
 	return db
@@ -30,23 +28,28 @@ func openPostgres(t *testing.T, url string) *sql.DB {
 func TestMigratePostgresMatchesSchema(t *testing.T) {
 	t.Parallel()
 	db := openPostgres(t, pgtest.EmptyDatabase(t))
-	require.NoError(t, entstore.Migrate(context.Background(), db, dialect.Postgres))
-	requireNoDrift(t, db, dialect.Postgres)
+	require.NoError(t, db.Migrate(context.Background()))
+	requireNoDrift(t, db.SQL(), dialect.Postgres)
 }
 
 func TestMigratePostgresIsIdempotent(t *testing.T) {
 	t.Parallel()
-	testMigrateIsIdempotent(t, openPostgres(t, pgtest.EmptyDatabase(t)), dialect.Postgres)
+	testMigrateIsIdempotent(t, openPostgres(t, pgtest.EmptyDatabase(t)))
 }
 
 func TestMigratePostgresUpgradesFromFirstMigration(t *testing.T) {
 	t.Parallel()
-	testUpgradeFromFirstMigration(t, openPostgres(t, pgtest.EmptyDatabase(t)), dialect.Postgres)
+	testUpgradeFromFirstMigration(t, openPostgres(t, pgtest.EmptyDatabase(t)))
+}
+
+func TestMigratePostgresBackfillsSessionMethods(t *testing.T) {
+	t.Parallel()
+	testBackfillSessionMethods(t, openPostgres(t, pgtest.EmptyDatabase(t)))
 }
 
 func TestMigrationStatusPostgres(t *testing.T) {
 	t.Parallel()
-	testMigrationStatus(t, openPostgres(t, pgtest.EmptyDatabase(t)), dialect.Postgres)
+	testMigrationStatus(t, openPostgres(t, pgtest.EmptyDatabase(t)))
 }
 
 // TestMigratePostgresConcurrently starts several replicas, each with its
@@ -56,10 +59,9 @@ func TestMigratePostgresConcurrently(t *testing.T) {
 	t.Parallel()
 	const replicas = 8
 	url := pgtest.EmptyDatabase(t)
-	pools := make([]*sql.DB, replicas)
+	pools := make([]*entstore.DB, replicas)
 	for i := range pools {
-		pools[i] = openPostgres(t, url)
-		require.NoError(t, pools[i].PingContext(context.Background()))
+		pools[i] = openPostgres(t, url) // Open has pinged it
 	}
 
 	var (
@@ -70,7 +72,7 @@ func TestMigratePostgresConcurrently(t *testing.T) {
 	for i, db := range pools {
 		wg.Go(func() {
 			<-start
-			errs[i] = entstore.Migrate(context.Background(), db, dialect.Postgres)
+			errs[i] = db.Migrate(context.Background())
 		})
 	}
 	close(start)
@@ -79,7 +81,7 @@ func TestMigratePostgresConcurrently(t *testing.T) {
 		require.NoError(t, err, "replica %d", i)
 	}
 
-	db := pools[0]
+	db := pools[0].SQL()
 	var rows, versions int
 	require.NoError(t, db.QueryRowContext(context.Background(),
 		"SELECT count(*), count(DISTINCT version_id) FROM goose_db_version WHERE version_id > 0").Scan(&rows, &versions))

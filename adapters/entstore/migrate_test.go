@@ -20,6 +20,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/gatehouse-auth/gatehouse/adapters/entstore"
+	"github.com/gatehouse-auth/gatehouse/domain"
 	entmigrate "github.com/gatehouse-auth/gatehouse/ent/migrate"
 	"github.com/gatehouse-auth/gatehouse/ent/migrate/migrations"
 	"github.com/gatehouse-auth/gatehouse/ent/migrategen/schemadiff"
@@ -54,12 +55,11 @@ func TestMigrationHistory(t *testing.T) {
 	}
 }
 
-// openSQLite returns a connection pool to a fresh SQLite file that enforces
-// foreign keys, as the service's does.
-func openSQLite(t *testing.T) *sql.DB {
+// openSQLite opens a fresh SQLite file, unmigrated, as the service opens
+// its database: enforcing foreign keys, over one connection.
+func openSQLite(t *testing.T) *entstore.DB {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "gatehouse.db")
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)")
+	db, err := entstore.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "gatehouse.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
 	return db
@@ -67,31 +67,35 @@ func openSQLite(t *testing.T) *sql.DB {
 
 func TestMigrateSQLiteMatchesSchema(t *testing.T) {
 	db := openSQLite(t)
-	require.NoError(t, entstore.Migrate(context.Background(), db, dialect.SQLite))
-	requireNoDrift(t, db, dialect.SQLite)
+	require.NoError(t, db.Migrate(context.Background()))
+	requireNoDrift(t, db.SQL(), dialect.SQLite)
 }
 
 func TestMigrateSQLiteIsIdempotent(t *testing.T) {
-	testMigrateIsIdempotent(t, openSQLite(t), dialect.SQLite)
+	testMigrateIsIdempotent(t, openSQLite(t))
 }
 
 func TestMigrateSQLiteUpgradesFromFirstMigration(t *testing.T) {
-	testUpgradeFromFirstMigration(t, openSQLite(t), dialect.SQLite)
+	testUpgradeFromFirstMigration(t, openSQLite(t))
+}
+
+func TestMigrateSQLiteBackfillsSessionMethods(t *testing.T) {
+	testBackfillSessionMethods(t, openSQLite(t))
 }
 
 func TestMigrationStatusSQLite(t *testing.T) {
-	testMigrationStatus(t, openSQLite(t), dialect.SQLite)
+	testMigrationStatus(t, openSQLite(t))
 }
 
 // TestMigrateSQLiteRestoresForeignKeys checks that the connection Migrate
 // switched foreign-key enforcement off on gets it back: with one
-// connection in the pool, it is the one Migrate used.
+// connection in the pool (see entstore.Open), it is the one Migrate used.
 func TestMigrateSQLiteRestoresForeignKeys(t *testing.T) {
 	ctx := context.Background()
-	db := openSQLite(t)
-	db.SetMaxOpenConns(1)
-	require.NoError(t, entstore.Migrate(ctx, db, dialect.SQLite))
+	store := openSQLite(t)
+	require.NoError(t, store.Migrate(ctx))
 
+	db := store.SQL()
 	var enforced bool
 	require.NoError(t, db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&enforced))
 	require.True(t, enforced, "foreign keys are no longer enforced after Migrate")
@@ -108,7 +112,8 @@ func TestMigrateSQLiteRestoresForeignKeys(t *testing.T) {
 // the test adds such a table.
 func TestMigrateSQLiteKeepsRowsReferencingARebuiltTable(t *testing.T) {
 	ctx := context.Background()
-	db := openSQLite(t)
+	store := openSQLite(t)
+	db := store.SQL()
 	p, err := goose.NewProvider(goose.DialectSQLite3, db, mustFS(t, dialect.SQLite),
 		goose.WithLogger(goose.NopLogger()), goose.WithDisableGlobalRegistry(true))
 	require.NoError(t, err)
@@ -125,7 +130,7 @@ func TestMigrateSQLiteKeepsRowsReferencingARebuiltTable(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	require.NoError(t, entstore.Migrate(ctx, db, dialect.SQLite))
+	require.NoError(t, store.Migrate(ctx))
 
 	var notes int
 	require.NoError(t, db.QueryRowContext(ctx, "SELECT count(*) FROM notes").Scan(&notes))
@@ -137,8 +142,8 @@ func TestMigrateSQLiteKeepsRowsReferencingARebuiltTable(t *testing.T) {
 // references nothing.
 func TestMigrateSQLiteReportsDanglingReferences(t *testing.T) {
 	ctx := context.Background()
-	db := openSQLite(t)
-	db.SetMaxOpenConns(1) // so that the pragma holds for every statement
+	store := openSQLite(t)
+	db := store.SQL() // one connection (see entstore.Open), so the pragma holds for every statement
 	p, err := goose.NewProvider(goose.DialectSQLite3, db, mustFS(t, dialect.SQLite),
 		goose.WithLogger(goose.NopLogger()), goose.WithDisableGlobalRegistry(true))
 	require.NoError(t, err)
@@ -154,15 +159,16 @@ func TestMigrateSQLiteReportsDanglingReferences(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	err = entstore.Migrate(ctx, db, dialect.SQLite)
-	require.ErrorContains(t, err, "notes row 1 references a missing users")
+	err = store.Migrate(ctx)
+	require.ErrorContains(t, err, "entstore: migrate: foreign key check after migrating: notes row 1 references a missing users")
 }
 
-func TestMigrateRejectsUnknownDialect(t *testing.T) {
-	err := entstore.Migrate(context.Background(), openSQLite(t), "mysql")
-	require.ErrorContains(t, err, "entstore: migrate:")
-	_, err = entstore.MigrationStatus(context.Background(), openSQLite(t), "mysql")
-	require.ErrorContains(t, err, "entstore: migrate:")
+// TestNoMigrationsForUnknownDialect checks what Migrate relied on when it
+// took a dialect name, now that a DB only has the dialects Open supports:
+// the embedded migrations name no other.
+func TestNoMigrationsForUnknownDialect(t *testing.T) {
+	_, err := migrations.FS("mysql")
+	require.ErrorContains(t, err, `migrations: no migrations for dialect "mysql"`)
 }
 
 // requireNoDrift fails t when the schema of db, as the migrations left it,
@@ -227,14 +233,15 @@ func tableNames(t *testing.T, db *sql.DB, dialectName string) []string {
 
 // testMigrateIsIdempotent runs Migrate twice on an empty database and
 // checks that the second run changed nothing.
-func testMigrateIsIdempotent(t *testing.T, db *sql.DB, dialectName string) {
+func testMigrateIsIdempotent(t *testing.T, store *entstore.DB) {
 	ctx := context.Background()
-	require.NoError(t, entstore.Migrate(ctx, db, dialectName))
+	db, dialectName := store.SQL(), store.Dialect()
+	require.NoError(t, store.Migrate(ctx))
 	first := versionRows(t, db)
 	require.Len(t, first, len(migrationFiles(t, dialectName))+1, "goose records version 0 and each migration once")
 	tables := tableNames(t, db, dialectName)
 
-	require.NoError(t, entstore.Migrate(ctx, db, dialectName))
+	require.NoError(t, store.Migrate(ctx))
 	require.Equal(t, first, versionRows(t, db), "the second Migrate applied something")
 	require.Equal(t, tables, tableNames(t, db, dialectName))
 }
@@ -263,8 +270,9 @@ func versionRows(t *testing.T, db *sql.DB) []string {
 // testUpgradeFromFirstMigration applies only migration 1 (users before the
 // auth phase), stores two users, applies the rest with Migrate, and checks
 // that both users survived with the default tier.
-func testUpgradeFromFirstMigration(t *testing.T, db *sql.DB, dialectName string) {
+func testUpgradeFromFirstMigration(t *testing.T, store *entstore.DB) {
 	ctx := context.Background()
+	db, dialectName := store.SQL(), store.Dialect()
 	gooseDialect := goose.DialectSQLite3
 	if dialectName == dialect.Postgres {
 		gooseDialect = goose.DialectPostgres
@@ -291,7 +299,7 @@ func testUpgradeFromFirstMigration(t *testing.T, db *sql.DB, dialectName string)
 		require.NoError(t, err)
 	}
 
-	require.NoError(t, entstore.Migrate(ctx, db, dialectName))
+	require.NoError(t, store.Migrate(ctx))
 
 	rows, err := db.QueryContext(ctx, "SELECT email, tier FROM users ORDER BY email")
 	require.NoError(t, err)
@@ -330,11 +338,11 @@ func columnNames(t *testing.T, db *sql.DB, dialectName, table string) []string {
 
 // testMigrationStatus checks MigrationStatus on an empty database and after
 // Migrate.
-func testMigrationStatus(t *testing.T, db *sql.DB, dialectName string) {
+func testMigrationStatus(t *testing.T, db *entstore.DB) {
 	ctx := context.Background()
 	state := func() (names []string, applied []bool) {
 		t.Helper()
-		status, err := entstore.MigrationStatus(ctx, db, dialectName)
+		status, err := db.MigrationStatus(ctx)
 		require.NoError(t, err)
 		for i, s := range status {
 			require.Equal(t, int64(i+1), s.Version)
@@ -345,13 +353,72 @@ func testMigrationStatus(t *testing.T, db *sql.DB, dialectName string) {
 		return names, applied
 	}
 
-	files := migrationFiles(t, dialectName)
+	files := migrationFiles(t, db.Dialect())
 	names, applied := state()
 	require.Equal(t, files, names)
 	require.NotContains(t, applied, true)
 
-	require.NoError(t, entstore.Migrate(ctx, db, dialectName))
+	require.NoError(t, db.Migrate(ctx))
 	names, applied = state()
 	require.Equal(t, files, names)
 	require.NotContains(t, applied, false)
+}
+
+// testBackfillSessionMethods applies the migrations before sessions had
+// auth_methods, stores a session of a user with an email and one of an
+// anonymous user, applies the rest with Migrate, and checks that the
+// first was marked as started by password and the second by nothing.
+func testBackfillSessionMethods(t *testing.T, store *entstore.DB) {
+	ctx := context.Background()
+	db, dialectName := store.SQL(), store.Dialect()
+	gooseDialect := goose.DialectSQLite3
+	if dialectName == dialect.Postgres {
+		gooseDialect = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(gooseDialect, db, mustFS(t, dialectName),
+		goose.WithLogger(goose.NopLogger()), goose.WithDisableGlobalRegistry(true))
+	require.NoError(t, err)
+	_, err = p.UpTo(ctx, 6)
+	require.NoError(t, err)
+	require.NotContains(t, columnNames(t, db, dialectName, "sessions"), "auth_methods", "migration 6 already has auth_methods")
+
+	const (
+		ada  = "0190a0b1-0000-7000-8000-000000000001"
+		anon = "0190a0b1-0000-7000-8000-000000000002"
+	)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, stmt := range []struct {
+		query string
+		args  []any
+	}{
+		{"INSERT INTO users (id, email, password_hash, email_verified, tier, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+			[]any{ada, "ada@example.com", "hash", true, "free", now, now}},
+		{"INSERT INTO users (id, email_verified, tier, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)",
+			[]any{anon, false, "anonymous", now, now}},
+		{"INSERT INTO sessions (id, token_hash, expires_at, last_used_at, user_id) VALUES ($1, $2, $3, $4, $5)",
+			[]any{"0190a0b1-0000-7000-8000-00000000000a", "hash-ada", now, now, ada}},
+		{"INSERT INTO sessions (id, token_hash, expires_at, last_used_at, user_id) VALUES ($1, $2, $3, $4, $5)",
+			[]any{"0190a0b1-0000-7000-8000-00000000000b", "hash-anon", now, now, anon}},
+	} {
+		_, err := db.ExecContext(ctx, stmt.query, stmt.args...)
+		require.NoError(t, err, stmt.query)
+	}
+
+	require.NoError(t, store.Migrate(ctx))
+
+	rows, err := db.QueryContext(ctx, "SELECT token_hash, auth_methods FROM sessions ORDER BY token_hash")
+	require.NoError(t, err)
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var hash, methods string
+		require.NoError(t, rows.Scan(&hash, &methods))
+		got = append(got, fmt.Sprintf("%s=%q", hash, methods))
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, []string{`hash-ada="pwd"`, `hash-anon=""`}, got)
+
+	sess, err := store.Stores().Sessions.ByTokenHash(ctx, "hash-ada")
+	require.NoError(t, err)
+	require.Equal(t, []domain.AuthMethod{domain.AuthPassword}, sess.Methods, "the store reads the backfilled column")
 }

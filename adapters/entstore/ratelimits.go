@@ -15,7 +15,8 @@ import (
 // rateLimitStore implements domain.RateLimitStore on the rate_limits table.
 // Rows are keyed by rateLimitKey(key), never by the caller's key itself.
 type rateLimitStore struct {
-	client *ent.Client
+	client  *ent.Client
+	outside outside
 }
 
 var _ domain.RateLimitStore = (*rateLimitStore)(nil)
@@ -42,16 +43,22 @@ const hitSQL = `INSERT INTO rate_limits (key, count, window_ends_at) VALUES ($1,
 // are text, comparing them compares the instants.
 func (s *rateLimitStore) Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error) {
 	const op = "hit rate limit"
+	if err := s.outside.check(ctx, op); err != nil {
+		return 0, time.Time{}, err
+	}
 	ends := dbTime(now.Add(window))
 	rows, err := s.client.QueryContext(ctx, hitSQL, rateLimitKey(key), ends, dbTime(now))
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("entstore: %s: %w", op, err)
 	}
 	// Closing the rows gives the connection back, which on SQLite is the
-	// only one (see Open); an error from it is reported.
+	// only one (see Open); an error from it is reported. Past QueryContext,
+	// errors come from the rows, which guardedDriver does not see: a
+	// connection that breaks there is marked here, so that a Hit on a
+	// broken connection answers "try again" like every other call.
 	defer func() { _ = rows.Close() }()
 	if !rows.Next() {
-		err := rows.Err()
+		err := unavailable(rows.Err())
 		if err == nil {
 			err = errors.New("no row returned")
 		}
@@ -59,10 +66,10 @@ func (s *rateLimitStore) Hit(ctx context.Context, key string, window time.Durati
 	}
 	var count int
 	if err := rows.Scan(&count, &ends); err != nil {
-		return 0, time.Time{}, fmt.Errorf("entstore: %s: %w", op, err)
+		return 0, time.Time{}, fmt.Errorf("entstore: %s: %w", op, unavailable(err))
 	}
 	if err := rows.Close(); err != nil {
-		return 0, time.Time{}, fmt.Errorf("entstore: %s: %w", op, err)
+		return 0, time.Time{}, fmt.Errorf("entstore: %s: %w", op, unavailable(err))
 	}
 	return count, ends.UTC(), nil
 }
@@ -70,6 +77,9 @@ func (s *rateLimitStore) Hit(ctx context.Context, key string, window time.Durati
 // Reset deletes key's row, if there is one.
 func (s *rateLimitStore) Reset(ctx context.Context, key string) error {
 	const op = "reset rate limit"
+	if err := s.outside.check(ctx, op); err != nil {
+		return err
+	}
 	if _, err := s.client.RateLimit.Delete().Where(ratelimit.ID(rateLimitKey(key))).Exec(ctx); err != nil {
 		return fmt.Errorf("entstore: %s: %w", op, err)
 	}
@@ -80,6 +90,9 @@ func (s *rateLimitStore) Reset(ctx context.Context, key string) error {
 // ended first first, in one statement.
 func (s *rateLimitStore) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
 	const op = "delete expired rate limits"
+	if err := s.outside.check(ctx, op); err != nil {
+		return 0, err
+	}
 	if limit <= 0 {
 		return 0, nil
 	}

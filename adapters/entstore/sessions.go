@@ -2,6 +2,8 @@ package entstore
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -29,11 +31,16 @@ func (s *sessionStore) Create(ctx context.Context, sess domain.Session) (domain.
 	if !ok {
 		return domain.Session{}, notFound(op)
 	}
+	methods, err := authMethodsToEnt(op, sess.Methods)
+	if err != nil {
+		return domain.Session{}, err
+	}
 	create := s.client.Session.Create().
 		SetUserID(uid).
 		SetTokenHash(sess.TokenHash).
 		SetUserAgent(sess.UserAgent).
 		SetIP(sess.IP).
+		SetAuthMethods(methods).
 		SetCreatedAt(dbTime(sess.CreatedAt)).
 		SetLastUsedAt(dbTime(sess.LastUsedAt)).
 		SetExpiresAt(dbTime(sess.ExpiresAt))
@@ -44,7 +51,7 @@ func (s *sessionStore) Create(ctx context.Context, sess domain.Session) (domain.
 	if err != nil {
 		return domain.Session{}, ownedRowError(op, err)
 	}
-	return sessionFromEnt(row), nil
+	return sessionFromEnt(op, row)
 }
 
 // ByID returns the session with id.
@@ -58,7 +65,7 @@ func (s *sessionStore) ByID(ctx context.Context, id domain.SessionID) (domain.Se
 	if err != nil {
 		return domain.Session{}, ownedRowError(op, err)
 	}
-	return sessionFromEnt(row), nil
+	return sessionFromEnt(op, row)
 }
 
 // ListActive returns the user's active sessions, most recently used first;
@@ -79,7 +86,11 @@ func (s *sessionStore) ListActive(ctx context.Context, id domain.UserID, now tim
 	}
 	sessions := make([]domain.Session, 0, len(rows))
 	for _, row := range rows {
-		sessions = append(sessions, sessionFromEnt(row))
+		sess, err := sessionFromEnt(op, row)
+		if err != nil {
+			return nil, err
+		}
+		sessions = append(sessions, sess)
 	}
 	return sessions, nil
 }
@@ -110,7 +121,11 @@ func (s *sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Se
 	if err != nil {
 		return domain.Session{}, domain.User{}, err
 	}
-	return sessionFromEnt(sess), u, nil
+	rotated, err := sessionFromEnt(op, sess)
+	if err != nil {
+		return domain.Session{}, domain.User{}, err
+	}
+	return rotated, u, nil
 }
 
 // rotateSQL rotates a session on Postgres in one statement: the update
@@ -124,10 +139,10 @@ func (s *sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Se
 const rotateSQL = `WITH rotated AS (` +
 	`UPDATE sessions SET token_hash = $2, last_used_at = $3, expires_at = $4 ` +
 	`WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $3 ` +
-	`RETURNING id, user_id, user_agent, ip, created_at, last_used_at, expires_at` +
+	`RETURNING id, user_id, user_agent, ip, auth_methods, created_at, last_used_at, expires_at` +
 	`), spent AS (` +
 	`INSERT INTO rotated_tokens (token_hash, session_id, rotated_at) SELECT $1, id, $3 FROM rotated` +
-	`) SELECT r.id, r.user_id, r.user_agent, r.ip, r.created_at, r.last_used_at, r.expires_at, ` +
+	`) SELECT r.id, r.user_id, r.user_agent, r.ip, r.auth_methods, r.created_at, r.last_used_at, r.expires_at, ` +
 	`u.email, u.password_hash, u.email_verified, u.tier, u.created_at, u.updated_at ` +
 	`FROM rotated r JOIN users u ON u.id = r.user_id`
 
@@ -147,7 +162,7 @@ func (s *sessionStore) rotateInOneStatement(ctx context.Context, r domain.Rotati
 	}
 	sess := &ent.Session{TokenHash: r.NextHash}
 	user := &ent.User{}
-	err = rows.Scan(&sess.ID, &sess.UserID, &sess.UserAgent, &sess.IP, &sess.CreatedAt, &sess.LastUsedAt, &sess.ExpiresAt,
+	err = rows.Scan(&sess.ID, &sess.UserID, &sess.UserAgent, &sess.IP, &sess.AuthMethods, &sess.CreatedAt, &sess.LastUsedAt, &sess.ExpiresAt,
 		&user.Email, &user.PasswordHash, &user.EmailVerified, &user.Tier, &user.CreatedAt, &user.UpdatedAt)
 	if err != nil {
 		return nil, nil, unavailable(err)
@@ -217,7 +232,7 @@ func (s *sessionStore) ByRotatedHash(ctx context.Context, hash string) (domain.S
 	if err != nil {
 		return domain.Session{}, ownedRowError(op, err)
 	}
-	return sessionFromEnt(row), nil
+	return sessionFromEnt(op, row)
 }
 
 // ByTokenHash returns the session whose current hash is hash.
@@ -229,7 +244,7 @@ func (s *sessionStore) ByTokenHash(ctx context.Context, hash string) (domain.Ses
 	if err != nil {
 		return domain.Session{}, ownedRowError(op, err)
 	}
-	return sessionFromEnt(row), nil
+	return sessionFromEnt(op, row)
 }
 
 // Revoke sets the revocation time of the session with id unless it has
@@ -305,14 +320,21 @@ func (s *sessionStore) DeleteExpired(ctx context.Context, now time.Time, limit i
 	return n, nil
 }
 
-// sessionFromEnt converts a sessions row.
-func sessionFromEnt(row *ent.Session) domain.Session {
+// sessionFromEnt converts a sessions row for op. A method name that names
+// no domain.AuthMethod makes the row corrupt: it is reported as an error
+// of the store, not as the caller's ErrInvalidAuthMethod.
+func sessionFromEnt(op string, row *ent.Session) (domain.Session, error) {
+	methods, err := authMethodsFromEnt(row.AuthMethods)
+	if err != nil {
+		return domain.Session{}, fmt.Errorf("entstore: %s: corrupt sessions row: %v", op, err)
+	}
 	sess := domain.Session{
 		ID:         domain.SessionID(row.ID.String()),
 		UserID:     domain.UserID(row.UserID.String()),
 		TokenHash:  row.TokenHash,
 		UserAgent:  row.UserAgent,
 		IP:         row.IP,
+		Methods:    methods,
 		CreatedAt:  row.CreatedAt.UTC(),
 		LastUsedAt: row.LastUsedAt.UTC(),
 		ExpiresAt:  row.ExpiresAt.UTC(),
@@ -320,5 +342,38 @@ func sessionFromEnt(row *ent.Session) domain.Session {
 	if row.RevokedAt != nil {
 		sess.RevokedAt = row.RevokedAt.UTC()
 	}
-	return sess
+	return sess, nil
+}
+
+// authMethodsToEnt returns the auth_methods column of methods: their amr
+// names, space-separated, ” for none. The zero AuthMethod names nothing
+// and would not read back, so it is refused with ErrInvalidAuthMethod.
+func authMethodsToEnt(op string, methods []domain.AuthMethod) (string, error) {
+	names := make([]string, len(methods))
+	for i, m := range methods {
+		if m == (domain.AuthMethod{}) {
+			return "", fmt.Errorf("entstore: %s: %w: the zero method", op, domain.ErrInvalidAuthMethod)
+		}
+		names[i] = m.String()
+	}
+	return strings.Join(names, " "), nil
+}
+
+// authMethodsFromEnt parses an auth_methods column. ” is no method, read
+// as nil, the Methods of a Session that set none, so that an anonymous
+// session reads back as it was written.
+func authMethodsFromEnt(column string) ([]domain.AuthMethod, error) {
+	names := strings.Fields(column)
+	if len(names) == 0 {
+		return nil, nil
+	}
+	methods := make([]domain.AuthMethod, len(names))
+	for i, name := range names {
+		m, err := domain.ParseAuthMethod(name)
+		if err != nil {
+			return nil, err
+		}
+		methods[i] = m
+	}
+	return methods, nil
 }

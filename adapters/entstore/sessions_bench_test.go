@@ -54,7 +54,7 @@ func openBench(b *testing.B, url string, migrate bool) *entstore.DB {
 	require.NoError(b, err)
 	b.Cleanup(func() { require.NoError(b, db.Close()) })
 	if migrate {
-		require.NoError(b, entstore.Migrate(ctx, db.SQL(), db.Dialect()))
+		require.NoError(b, db.Migrate(ctx))
 	}
 	return db
 }

@@ -34,7 +34,7 @@ func TestDeadlinesAreUnavailableAndCancellationsAreNot(t *testing.T) {
 			assert.ErrorIs(t, err, context.DeadlineExceeded, "the cause is kept")
 			err = db.InTx(expired, func(context.Context, domain.Stores) error { return nil })
 			assert.ErrorIs(t, err, domain.ErrUnavailable, "a unit of work")
-			_, _, err = db.RateLimits().Hit(expired, "k", time.Minute, time.Now())
+			_, _, err = db.Standalone().RateLimits.Hit(expired, "k", time.Minute, time.Now())
 			assert.ErrorIs(t, err, domain.ErrUnavailable, "a rate-limit hit (raw SQL)")
 			assert.ErrorIs(t, db.Ping(expired), domain.ErrUnavailable, "a ping")
 
@@ -69,9 +69,9 @@ func TestAStoppedPostgresIsUnavailable(t *testing.T) {
 		return err
 	})
 	assert.ErrorIs(t, err, domain.ErrUnavailable, "a unit of work")
-	_, _, err = db.RateLimits().Hit(ctx, "k", time.Minute, time.Now())
+	_, _, err = db.Standalone().RateLimits.Hit(ctx, "k", time.Minute, time.Now())
 	assert.ErrorIs(t, err, domain.ErrUnavailable, "a rate-limit hit")
-	_, err = db.Keys().List(ctx)
+	_, err = db.Standalone().Keys.List(ctx)
 	assert.ErrorIs(t, err, domain.ErrUnavailable, "the signing keys")
 	assert.ErrorIs(t, db.Ping(ctx), domain.ErrUnavailable, "a ping")
 
@@ -80,4 +80,49 @@ func TestAStoppedPostgresIsUnavailable(t *testing.T) {
 	got, err := db.Stores().Users.ByID(ctx, user.ID)
 	require.NoError(t, err)
 	assert.Equal(t, user.ID, got.ID)
+}
+
+// TestABrokenConnectionDuringARateLimitHitIsUnavailable breaks the
+// connection of a Hit while Postgres runs it: the Hit waits for a table
+// lock held elsewhere, and its session is terminated meanwhile. The Hit
+// fails with domain.ErrUnavailable, which answers 503, and the next Hit
+// works on a fresh connection.
+func TestABrokenConnectionDuringARateLimitHitIsUnavailable(t *testing.T) {
+	t.Parallel()
+	db := openMigrated(t, pgtest.Database(t))
+	ctx := context.Background()
+	limits := db.Standalone().RateLimits
+	now := time.Now()
+	count, _, err := limits.Hit(ctx, "login:192.0.2.7", time.Minute, now)
+	require.NoError(t, err)
+	require.Equal(t, 1, count)
+
+	holder, err := db.SQL().BeginTx(ctx, nil)
+	require.NoError(t, err)
+	defer func() { _ = holder.Rollback() }()
+	_, err = holder.ExecContext(ctx, "LOCK TABLE rate_limits IN EXCLUSIVE MODE")
+	require.NoError(t, err)
+
+	hit := make(chan error, 1)
+	go func() {
+		_, _, err := limits.Hit(ctx, "login:192.0.2.7", time.Minute, now)
+		hit <- err
+	}()
+	var pid int
+	require.Eventually(t, func() bool {
+		err := db.SQL().QueryRowContext(ctx, `SELECT pid FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO rate_limits%'`).Scan(&pid)
+		return err == nil
+	}, time.Minute, 10*time.Millisecond, "the Hit waits for the table lock")
+	var killed bool
+	require.NoError(t, db.SQL().QueryRowContext(ctx, "SELECT pg_terminate_backend($1, 10000)", pid).Scan(&killed))
+	require.True(t, killed)
+
+	err = <-hit
+	require.ErrorIs(t, err, domain.ErrUnavailable, "a Hit whose connection broke")
+	require.ErrorContains(t, err, "entstore: hit rate limit:")
+	require.NoError(t, holder.Rollback())
+	count, _, err = limits.Hit(ctx, "login:192.0.2.7", time.Minute, now)
+	require.NoError(t, err, "the pool replaced the broken connection")
+	require.Equal(t, 2, count, "the broken Hit counted nothing")
 }

@@ -16,13 +16,11 @@ import (
 // arrive meanwhile form the next. A query's time hardly grows with its
 // IDs (an index probe each), so one in flight already serves
 // maxUserBatch IDs per round trip, far more than the HTTP layer can ask
-// for; more batches in flight made GET /v1/me slower under load, because
-// smaller batches cost more statements (docs/BENCHMARKS.md, "GET /v1/me",
-// change 2, has the figures). A batch whose callers set no deadline gets
-// userBatchTimeout.
+// for, and more in flight only made the batches smaller and the
+// statements more (docs/BENCHMARKS.md, GET /v1/me). A batch whose callers
+// set no deadline gets userBatchTimeout.
 const (
 	maxUserBatch     = 128
-	maxUserBatches   = 1
 	userBatchTimeout = 30 * time.Second
 )
 
@@ -41,7 +39,7 @@ type userBatcher struct {
 
 	mu      sync.Mutex
 	pending []*userLookup
-	running int // batches in flight, at most maxUserBatches
+	running bool // a batch is in flight
 }
 
 // userLookup is one caller waiting in a userBatcher.
@@ -59,10 +57,8 @@ func (b *userBatcher) get(ctx context.Context, id uuid.UUID) (*ent.User, error) 
 	l := &userLookup{ctx: ctx, id: id, done: make(chan struct{})}
 	b.mu.Lock()
 	b.pending = append(b.pending, l)
-	start := b.running < maxUserBatches
-	if start {
-		b.running++
-	}
+	start := !b.running
+	b.running = true
 	b.mu.Unlock()
 	if start {
 		go b.run()
@@ -75,13 +71,13 @@ func (b *userBatcher) get(ctx context.Context, id uuid.UUID) (*ent.User, error) 
 	}
 }
 
-// run sends batches until no lookup is pending, then frees its slot.
+// run sends batches, one at a time, until no lookup is pending.
 func (b *userBatcher) run() {
 	for {
 		b.mu.Lock()
 		n := min(len(b.pending), maxUserBatch)
 		if n == 0 {
-			b.running--
+			b.running = false
 			b.mu.Unlock()
 			return
 		}

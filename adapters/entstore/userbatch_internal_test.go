@@ -40,7 +40,7 @@ func newHeldBatcher(t *testing.T) (*userBatcher, *heldDriver, domain.User) {
 	db, err := Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "gatehouse.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
-	require.NoError(t, Migrate(ctx, db.SQL(), db.Dialect()))
+	require.NoError(t, db.Migrate(ctx))
 	u, err := db.Stores().Users.Create(ctx, domain.User{
 		Email: "ada@example.com", PasswordHash: "h", Tier: domain.TierFree,
 		CreatedAt: time.Unix(0, 0), UpdatedAt: time.Unix(0, 0),

@@ -19,19 +19,20 @@ var errKeyIDTaken = errors.New("key id already stored")
 // keyStore is the domain.KeyStore. Keys belong to no unit of work, so they
 // live apart from data under a lock of their own: InTx neither copies nor
 // holds them, and a key store call never waits for a unit of work, nor one
-// for it, whichever context it gets.
+// for it; a call from inside a unit of work is refused (see outside).
 type keyStore struct {
-	mu   sync.Mutex
-	keys map[string]domain.SigningKey // by ID; byte slices owned by the store
+	outside outside
+	mu      sync.Mutex
+	keys    map[string]domain.SigningKey // by ID; byte slices owned by the store
 }
 
-func newKeyStore() *keyStore {
-	return &keyStore{keys: map[string]domain.SigningKey{}}
+func newKeyStore(o outside) *keyStore {
+	return &keyStore{outside: o, keys: map[string]domain.SigningKey{}}
 }
 
 // Add stores a copy of k; see domain.KeyStore.
 func (s *keyStore) Add(ctx context.Context, k domain.SigningKey) error {
-	if err := ctx.Err(); err != nil {
+	if err := s.outside.check(ctx, "add signing key"); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -47,7 +48,7 @@ func (s *keyStore) Add(ctx context.Context, k domain.SigningKey) error {
 // List returns copies of every key, newest first, then by ID, greatest
 // first, as the Postgres store orders them; see domain.KeyStore.
 func (s *keyStore) List(ctx context.Context) ([]domain.SigningKey, error) {
-	if err := ctx.Err(); err != nil {
+	if err := s.outside.check(ctx, "list signing keys"); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()

@@ -13,17 +13,18 @@ var _ domain.Locker = (*locker)(nil)
 // one process, so a set of names under a mutex holds "across every process
 // sharing the database". Like keys, locks belong to no unit of work.
 type locker struct {
-	mu   sync.Mutex
-	held map[string]bool
+	outside outside
+	mu      sync.Mutex
+	held    map[string]bool
 }
 
-func newLocker() *locker {
-	return &locker{held: map[string]bool{}}
+func newLocker(o outside) *locker {
+	return &locker{outside: o, held: map[string]bool{}}
 }
 
 // TryLock takes name if no one holds it; see domain.Locker.
 func (l *locker) TryLock(ctx context.Context, name string) (func(), bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := l.outside.check(ctx, "try lock"); err != nil {
 		return func() {}, false, err
 	}
 	l.mu.Lock()

@@ -13,9 +13,11 @@ import (
 // rateLimitStore is the domain.RateLimitStore. Like keys, rate limits belong
 // to no unit of work, so they live apart from data under a lock of their
 // own: InTx neither copies nor holds them, and a call never waits for a
-// unit of work, nor one for it, whichever context it gets. Counters are
-// kept by the SHA-256 of the caller's key, as the Postgres store keeps them.
+// unit of work, nor one for it; a call from inside a unit of work is
+// refused (see outside). Counters are kept by the SHA-256 of the caller's
+// key, as the Postgres store keeps them.
 type rateLimitStore struct {
+	outside outside
 	mu      sync.Mutex
 	windows map[string]rateWindow // by domain.HashToken(key)
 }
@@ -26,15 +28,15 @@ type rateWindow struct {
 	ends  time.Time
 }
 
-func newRateLimitStore() *rateLimitStore {
-	return &rateLimitStore{windows: map[string]rateWindow{}}
+func newRateLimitStore(o outside) *rateLimitStore {
+	return &rateLimitStore{outside: o, windows: map[string]rateWindow{}}
 }
 
 // Hit counts one event for key at now; see domain.RateLimitStore. Holding
 // the lock for the read and the write is what gives concurrent hits
 // distinct counts.
 func (s *rateLimitStore) Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error) {
-	if err := ctx.Err(); err != nil {
+	if err := s.outside.check(ctx, "hit rate limit"); err != nil {
 		return 0, time.Time{}, err
 	}
 	h := domain.HashToken(key)
@@ -53,7 +55,7 @@ func (s *rateLimitStore) Hit(ctx context.Context, key string, window time.Durati
 
 // Reset forgets key's count; see domain.RateLimitStore.
 func (s *rateLimitStore) Reset(ctx context.Context, key string) error {
-	if err := ctx.Err(); err != nil {
+	if err := s.outside.check(ctx, "reset rate limit"); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -65,7 +67,7 @@ func (s *rateLimitStore) Reset(ctx context.Context, key string) error {
 // DeleteExpired deletes at most limit keys whose window ended at or before
 // now, those that ended first first; see domain.RateLimitStore.
 func (s *rateLimitStore) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
-	if err := ctx.Err(); err != nil {
+	if err := s.outside.check(ctx, "delete expired rate limits"); err != nil {
 		return 0, err
 	}
 	type ended struct {

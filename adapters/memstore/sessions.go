@@ -22,6 +22,10 @@ func (s sessionStore) Create(ctx context.Context, sess domain.Session) (domain.S
 		if _, ok := d.current[sess.TokenHash]; ok {
 			return fmt.Errorf("memstore: create session: %w", violation{errHashTaken})
 		}
+		if slices.Contains(sess.Methods, domain.AuthMethod{}) {
+			return fmt.Errorf("memstore: create session: %w: the zero method", domain.ErrInvalidAuthMethod)
+		}
+		sess.Methods = copyMethods(sess.Methods)
 		sess.ID = domain.SessionID(newID())
 		sess.CreatedAt = dbTime(sess.CreatedAt)
 		sess.LastUsedAt = dbTime(sess.LastUsedAt)
@@ -33,7 +37,7 @@ func (s sessionStore) Create(ctx context.Context, sess domain.Session) (domain.S
 	if err != nil {
 		return domain.Session{}, err
 	}
-	return sess, nil
+	return sessionOut(sess), nil
 }
 
 // ByID returns the session with id; see domain.SessionStore.
@@ -46,7 +50,7 @@ func (s sessionStore) ByID(ctx context.Context, id domain.SessionID) (domain.Ses
 		}
 		return nil
 	})
-	return sess, err
+	return sessionOut(sess), err
 }
 
 // ListActive returns the user's active sessions, most recently used first,
@@ -56,7 +60,7 @@ func (s sessionStore) ListActive(ctx context.Context, id domain.UserID, now time
 	err := s.db.do(ctx, func(d *data) error {
 		for _, sess := range d.sessions {
 			if sess.UserID == id && sess.Active(now) {
-				active = append(active, sess)
+				active = append(active, sessionOut(sess))
 			}
 		}
 		return nil
@@ -108,7 +112,7 @@ func (s sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Ses
 	if err != nil {
 		return domain.Session{}, domain.User{}, err
 	}
-	return sess, user, nil
+	return sessionOut(sess), user, nil
 }
 
 // ByRotatedHash returns the session that rotated hash away; see
@@ -123,7 +127,7 @@ func (s sessionStore) ByRotatedHash(ctx context.Context, hash string) (domain.Se
 		sess = d.sessions[id]
 		return nil
 	})
-	return sess, err
+	return sessionOut(sess), err
 }
 
 // ByTokenHash returns the session whose current hash is hash; see
@@ -138,7 +142,7 @@ func (s sessionStore) ByTokenHash(ctx context.Context, hash string) (domain.Sess
 		sess = d.sessions[id]
 		return nil
 	})
-	return sess, err
+	return sessionOut(sess), err
 }
 
 // Revoke revokes the session with id unless it is revoked already; see
@@ -218,4 +222,21 @@ func (d *data) deleteSessions(doomed map[domain.SessionID]bool) {
 			delete(d.rotated, hash)
 		}
 	}
+}
+
+// copyMethods returns methods in a slice of the store's own, nil for none
+// as the database store reads them back, so that the store's data holds
+// nothing a caller can change.
+func copyMethods(methods []domain.AuthMethod) []domain.AuthMethod {
+	if len(methods) == 0 {
+		return nil
+	}
+	return slices.Clone(methods)
+}
+
+// sessionOut returns sess as the store hands it out: with a copy of its
+// methods, which the store's own data shares with no caller.
+func sessionOut(sess domain.Session) domain.Session {
+	sess.Methods = copyMethods(sess.Methods)
+	return sess
 }

@@ -14,15 +14,17 @@
 // error instead of deadlocking; with any other context such a call waits
 // until that context is done.
 //
-// Signing keys (Store.Keys), rate limits (Store.RateLimits) and named locks
-// (Store.Locker) belong to no unit of work. Each has a lock of its own, so
-// they may be used anywhere, inside fn too, and never wait for a unit of
-// work.
+// Signing keys, rate limits and named locks (Store.Standalone) belong to no
+// unit of work. Each has a lock of its own, so they never wait for a unit of
+// work; called with the context handed to fn they refuse with
+// domain.ErrInsideUnitOfWork, as the database store does, where the call
+// could wait for the connection the unit of work holds.
 package memstore
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"sync"
 	"time"
@@ -70,7 +72,11 @@ type Store struct {
 
 // New returns an empty Store.
 func New() *Store {
-	return &Store{sem: make(chan struct{}, 1), data: newData(), keys: newKeyStore(), rateLimits: newRateLimitStore(), locks: newLocker()}
+	s := &Store{sem: make(chan struct{}, 1), data: newData()}
+	s.keys = newKeyStore(outside{s})
+	s.rateLimits = newRateLimitStore(outside{s})
+	s.locks = newLocker(outside{s})
+	return s
 }
 
 // Stores returns the stores outside any unit of work. Each of their methods
@@ -79,26 +85,13 @@ func (s *Store) Stores() domain.Stores {
 	return storesOn(s)
 }
 
-// Keys returns the signing-key store. Each of its methods is atomic on its
-// own; it is not part of any unit of work.
+// Standalone returns the signing keys, the rate limits and the named locks,
+// which belong to no unit of work: each call is atomic on its own. A Store
+// lives in one process, so its locks exclude the holders within it. Called
+// inside a unit of work of s, they return an error wrapping
+// domain.ErrInsideUnitOfWork; see domain.Standalone.
 func (s *Store) Standalone() domain.Standalone {
-	return domain.Standalone{Keys: s.Keys(), RateLimits: s.RateLimits(), Locker: s.Locker()}
-}
-
-func (s *Store) Keys() domain.KeyStore {
-	return s.keys
-}
-
-// RateLimits returns the rate-limit store. Each of its methods is atomic on
-// its own; it is not part of any unit of work.
-func (s *Store) RateLimits() domain.RateLimitStore {
-	return s.rateLimits
-}
-
-// Locker returns the store's named locks. A Store lives in one process, so
-// its locks exclude the holders within it; they belong to no unit of work.
-func (s *Store) Locker() domain.Locker {
-	return s.locks
+	return domain.Standalone{Keys: s.keys, RateLimits: s.rateLimits, Locker: s.locks}
 }
 
 // InTx runs fn as one unit of work on a private copy of the data, which
@@ -159,6 +152,25 @@ func (s *Store) release() { <-s.sem }
 // txKey marks the context handed to fn by InTx of one Store.
 type txKey struct{ s *Store }
 
+// outside guards the standalone stores of one Store against calls from
+// inside its units of work. They would not wait here, but they would on the
+// database (see domain.Standalone), and the fake must fail where the real
+// store fails.
+type outside struct{ s *Store }
+
+// check returns ctx's error when ctx is done, and an error wrapping
+// domain.ErrInsideUnitOfWork, naming op, when ctx is inside a unit of work
+// of the Store.
+func (o outside) check(ctx context.Context, op string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if ctx.Value(txKey{o.s}) != nil {
+		return fmt.Errorf("memstore: %s: %w", op, domain.ErrInsideUnitOfWork)
+	}
+	return nil
+}
+
 // tx is one unit of work: the private copy its stores read and write.
 type tx struct {
 	mu      sync.Mutex // fn may share its stores among goroutines
@@ -218,8 +230,10 @@ func storesOn(db db) domain.Stores {
 	}
 }
 
-// data is the content of the database. Its values hold no pointers, so a
-// value read from a map is already a copy the caller may change.
+// data is the content of the database. Its values hold no pointers but
+// sessions' Methods, which the store never changes in place and copies
+// where sessions come in and go out, so a value read from a map is already
+// a copy the caller may change.
 type data struct {
 	users    map[domain.UserID]domain.User
 	emails   map[string]domain.UserID // non-empty normalised email → user

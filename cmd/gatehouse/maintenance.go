@@ -40,7 +40,7 @@ func migrateStatus(ctx context.Context, getenv func(string) string, stdout io.Wr
 }
 
 func printStatus(ctx context.Context, db *entstore.DB, stdout io.Writer) error {
-	states, err := entstore.MigrationStatus(ctx, db.SQL(), db.Dialect())
+	states, err := db.MigrationStatus(ctx)
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func openMigrated(ctx context.Context, c config, log *slog.Logger) (*entstore.DB
 	if err != nil {
 		return nil, err
 	}
-	if err := entstore.Migrate(ctx, db.SQL(), db.Dialect()); err != nil {
+	if err := db.Migrate(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func newIssuer(ctx context.Context, c config, db *entstore.DB, clock domain.Cloc
 		Audience: audience,
 		TTL:      c.AccessTokenTTL,
 		Secret:   []byte(secret),
-		Keys:     db.Keys(),
+		Keys:     db.Standalone().Keys,
 		Clock:    clock,
 		Logger:   log,
 	})

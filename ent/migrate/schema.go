@@ -61,6 +61,7 @@ var (
 		{Name: "token_hash", Type: field.TypeString, Unique: true, SchemaType: map[string]string{"postgres": "varchar(64)", "sqlite3": "varchar(64)"}},
 		{Name: "user_agent", Type: field.TypeString, Default: "", SchemaType: map[string]string{"postgres": "varchar(512)", "sqlite3": "varchar(512)"}},
 		{Name: "ip", Type: field.TypeString, Default: "", SchemaType: map[string]string{"postgres": "varchar(45)", "sqlite3": "varchar(45)"}},
+		{Name: "auth_methods", Type: field.TypeString, Default: ""},
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "created_at", Type: field.TypeTime, Default: schema.Expr("CURRENT_TIMESTAMP")},
 		{Name: "last_used_at", Type: field.TypeTime},
@@ -75,7 +76,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "sessions_users_sessions",
-				Columns:    []*schema.Column{SessionsColumns[8]},
+				Columns:    []*schema.Column{SessionsColumns[9]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -84,12 +85,12 @@ var (
 			{
 				Name:    "session_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{SessionsColumns[8]},
+				Columns: []*schema.Column{SessionsColumns[9]},
 			},
 			{
 				Name:    "session_expires_at",
 				Unique:  false,
-				Columns: []*schema.Column{SessionsColumns[4]},
+				Columns: []*schema.Column{SessionsColumns[5]},
 			},
 		},
 	}

@@ -23,6 +23,11 @@ func (Session) Fields() []ent.Field {
 		field.String("token_hash").Unique().Sensitive().SchemaType(varchar(64)),
 		field.String("user_agent").Default("").SchemaType(varchar(512)),
 		field.String("ip").Default("").SchemaType(varchar(45)),
+		// auth_methods holds the amr names (domain.AuthMethod) the session
+		// was started with, space-separated in the order they were used; ''
+		// for an anonymous session. One text column rather than a table:
+		// the methods are read with the session, never queried by.
+		field.String("auth_methods").Default(""),
 		field.Time("expires_at"),
 		field.Time("created_at").Immutable().
 			Annotations(entsql.DefaultExpr("CURRENT_TIMESTAMP")),

@@ -21,6 +21,8 @@ const (
 	FieldUserAgent = "user_agent"
 	// FieldIP holds the string denoting the ip field in the database.
 	FieldIP = "ip"
+	// FieldAuthMethods holds the string denoting the auth_methods field in the database.
+	FieldAuthMethods = "auth_methods"
 	// FieldExpiresAt holds the string denoting the expires_at field in the database.
 	FieldExpiresAt = "expires_at"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
@@ -58,6 +60,7 @@ var Columns = []string{
 	FieldTokenHash,
 	FieldUserAgent,
 	FieldIP,
+	FieldAuthMethods,
 	FieldExpiresAt,
 	FieldCreatedAt,
 	FieldLastUsedAt,
@@ -79,6 +82,8 @@ var (
 	DefaultUserAgent string
 	// DefaultIP holds the default value on creation for the "ip" field.
 	DefaultIP string
+	// DefaultAuthMethods holds the default value on creation for the "auth_methods" field.
+	DefaultAuthMethods string
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -109,6 +114,11 @@ func ByUserAgent(opts ...sql.OrderTermOption) OrderOption {
 // ByIP orders the results by the ip field.
 func ByIP(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldIP, opts...).ToFunc()
+}
+
+// ByAuthMethods orders the results by the auth_methods field.
+func ByAuthMethods(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAuthMethods, opts...).ToFunc()
 }
 
 // ByExpiresAt orders the results by the expires_at field.

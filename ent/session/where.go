@@ -76,6 +76,11 @@ func IP(v string) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldIP, v))
 }
 
+// AuthMethods applies equality check predicate on the "auth_methods" field. It's identical to AuthMethodsEQ.
+func AuthMethods(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldAuthMethods, v))
+}
+
 // ExpiresAt applies equality check predicate on the "expires_at" field. It's identical to ExpiresAtEQ.
 func ExpiresAt(v time.Time) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldExpiresAt, v))
@@ -309,6 +314,71 @@ func IPEqualFold(v string) predicate.Session {
 // IPContainsFold applies the ContainsFold predicate on the "ip" field.
 func IPContainsFold(v string) predicate.Session {
 	return predicate.Session(sql.FieldContainsFold(FieldIP, v))
+}
+
+// AuthMethodsEQ applies the EQ predicate on the "auth_methods" field.
+func AuthMethodsEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldAuthMethods, v))
+}
+
+// AuthMethodsNEQ applies the NEQ predicate on the "auth_methods" field.
+func AuthMethodsNEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldAuthMethods, v))
+}
+
+// AuthMethodsIn applies the In predicate on the "auth_methods" field.
+func AuthMethodsIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldAuthMethods, vs...))
+}
+
+// AuthMethodsNotIn applies the NotIn predicate on the "auth_methods" field.
+func AuthMethodsNotIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldAuthMethods, vs...))
+}
+
+// AuthMethodsGT applies the GT predicate on the "auth_methods" field.
+func AuthMethodsGT(v string) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldAuthMethods, v))
+}
+
+// AuthMethodsGTE applies the GTE predicate on the "auth_methods" field.
+func AuthMethodsGTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldAuthMethods, v))
+}
+
+// AuthMethodsLT applies the LT predicate on the "auth_methods" field.
+func AuthMethodsLT(v string) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldAuthMethods, v))
+}
+
+// AuthMethodsLTE applies the LTE predicate on the "auth_methods" field.
+func AuthMethodsLTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldAuthMethods, v))
+}
+
+// AuthMethodsContains applies the Contains predicate on the "auth_methods" field.
+func AuthMethodsContains(v string) predicate.Session {
+	return predicate.Session(sql.FieldContains(FieldAuthMethods, v))
+}
+
+// AuthMethodsHasPrefix applies the HasPrefix predicate on the "auth_methods" field.
+func AuthMethodsHasPrefix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasPrefix(FieldAuthMethods, v))
+}
+
+// AuthMethodsHasSuffix applies the HasSuffix predicate on the "auth_methods" field.
+func AuthMethodsHasSuffix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasSuffix(FieldAuthMethods, v))
+}
+
+// AuthMethodsEqualFold applies the EqualFold predicate on the "auth_methods" field.
+func AuthMethodsEqualFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldEqualFold(FieldAuthMethods, v))
+}
+
+// AuthMethodsContainsFold applies the ContainsFold predicate on the "auth_methods" field.
+func AuthMethodsContainsFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldContainsFold(FieldAuthMethods, v))
 }
 
 // ExpiresAtEQ applies the EQ predicate on the "expires_at" field.

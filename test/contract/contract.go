@@ -13,11 +13,9 @@ import (
 
 // Subject is one empty, isolated set of stores under test.
 type Subject struct {
-	Stores     domain.Stores         // the stores outside any unit of work
-	Transactor domain.Transactor     // runs units of work over the same data
-	Keys       domain.KeyStore       // the signing keys, which belong to no unit of work
-	RateLimits domain.RateLimitStore // the rate-limit counters, which belong to no unit of work
-	Locker     domain.Locker         // the named locks, which belong to no unit of work
+	Stores     domain.Stores     // the stores outside any unit of work
+	Transactor domain.Transactor // runs units of work over the same data
+	Standalone domain.Standalone // the keys, rate limits and locks, which belong to no unit of work
 }
 
 // NewSubject returns a fresh, empty Subject for t. It registers its own
@@ -34,4 +32,5 @@ func Run(t *testing.T, newSubject NewSubject) {
 	t.Run("KeyStore", func(t *testing.T) { RunKeyStore(t, newSubject) })
 	t.Run("RateLimitStore", func(t *testing.T) { RunRateLimitStore(t, newSubject) })
 	t.Run("Locker", func(t *testing.T) { RunLocker(t, newSubject) })
+	t.Run("Standalone", func(t *testing.T) { RunStandalone(t, newSubject) })
 }

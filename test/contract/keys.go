@@ -29,7 +29,7 @@ func RunKeyStore(t *testing.T, newSubject NewSubject) {
 	for name, run := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			run(t, newSubject(t).Keys)
+			run(t, newSubject(t).Standalone.Keys)
 		})
 	}
 }

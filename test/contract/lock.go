@@ -28,7 +28,7 @@ func RunLocker(t *testing.T, newSubject NewSubject) {
 	for name, run := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			run(t, newSubject(t).Locker)
+			run(t, newSubject(t).Standalone.Locker)
 		})
 	}
 }

@@ -36,7 +36,7 @@ func RunRateLimitStore(t *testing.T, newSubject NewSubject) {
 	for name, run := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			run(t, newSubject(t).RateLimits)
+			run(t, newSubject(t).Standalone.RateLimits)
 		})
 	}
 }

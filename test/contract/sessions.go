@@ -3,6 +3,7 @@ package contract
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -28,6 +29,8 @@ func RunSessionStore(t *testing.T, newSubject NewSubject) {
 		"ListActive":                    sessionListActive,
 		"RevokeAllForUserExceptCurrent": sessionRevokeAllForUser,
 		"DeleteExpiredInBatches":        sessionDeleteExpiredInBatches,
+		"MethodsRoundTrip":              sessionMethodsRoundTrip,
+		"ZeroMethodRejected":            sessionZeroMethodRejected,
 	}
 	for name, run := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -322,4 +325,72 @@ func sessionDeleteExpiredInBatches(t *testing.T, s domain.Stores) {
 	require.ErrorIs(t, err, domain.ErrNotFound, "rotated hashes go with their session")
 	_, err = s.Sessions.ByID(ctx, live.ID)
 	require.NoError(t, err, "a live session survives pruning")
+}
+
+// sessionMethodsRoundTrip stores a password session and an anonymous one
+// (no methods) and reads each back every way a session is read: every read
+// returns the methods as they were written, none as nil.
+func sessionMethodsRoundTrip(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	for name, methods := range map[string][]domain.AuthMethod{
+		"pwd":  {domain.AuthPassword},
+		"none": nil,
+	} {
+		written := slices.Clone(methods)
+		created, err := s.Sessions.Create(ctx, domain.Session{
+			UserID: u.ID, TokenHash: hashOf(name + "-1"), Methods: written,
+			CreatedAt: t0, LastUsedAt: t0, ExpiresAt: t0.Add(time.Hour),
+		})
+		require.NoError(t, err, name)
+		assert.Equal(t, methods, created.Methods, "%s: Create", name)
+		if len(written) > 0 {
+			written[0] = domain.AuthMethod{} // the store keeps its own copy
+		}
+
+		got, err := s.Sessions.ByID(ctx, created.ID)
+		require.NoError(t, err, name)
+		assert.Equal(t, methods, got.Methods, "%s: ByID", name)
+		if len(got.Methods) > 0 {
+			got.Methods[0] = domain.AuthMethod{} // nor does it share it with readers
+		}
+		got, err = s.Sessions.ByTokenHash(ctx, hashOf(name+"-1"))
+		require.NoError(t, err, name)
+		assert.Equal(t, methods, got.Methods, "%s: ByTokenHash", name)
+
+		rotated, _, err := s.Sessions.Rotate(ctx, domain.Rotation{
+			PresentedHash: hashOf(name + "-1"), NextHash: hashOf(name + "-2"), Now: t0, ExpiresAt: t0.Add(2 * time.Hour),
+		})
+		require.NoError(t, err, name)
+		assert.Equal(t, created.ID, rotated.ID, name)
+		assert.Equal(t, methods, rotated.Methods, "%s: Rotate", name)
+		got, err = s.Sessions.ByRotatedHash(ctx, hashOf(name+"-1"))
+		require.NoError(t, err, name)
+		assert.Equal(t, methods, got.Methods, "%s: ByRotatedHash", name)
+	}
+
+	active, err := s.Sessions.ListActive(ctx, u.ID, t0)
+	require.NoError(t, err)
+	byHash := map[string][]domain.AuthMethod{}
+	for _, sess := range active {
+		byHash[sess.TokenHash] = sess.Methods
+	}
+	assert.Equal(t, map[string][]domain.AuthMethod{
+		hashOf("pwd-2"):  {domain.AuthPassword},
+		hashOf("none-2"): nil,
+	}, byHash, "ListActive")
+}
+
+// sessionZeroMethodRejected checks that the zero AuthMethod, which names
+// nothing, is refused rather than stored as a method no read understands.
+func sessionZeroMethodRejected(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	_, err := s.Sessions.Create(ctx, domain.Session{
+		UserID: u.ID, TokenHash: hashOf("zero"), Methods: []domain.AuthMethod{domain.AuthPassword, {}},
+		CreatedAt: t0, LastUsedAt: t0, ExpiresAt: t0.Add(time.Hour),
+	})
+	require.ErrorIs(t, err, domain.ErrInvalidAuthMethod)
+	_, err = s.Sessions.ByTokenHash(ctx, hashOf("zero"))
+	require.ErrorIs(t, err, domain.ErrNotFound, "the refused session was not stored")
 }

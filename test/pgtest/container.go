@@ -108,12 +108,12 @@ func (c *Container) migrate(ctx context.Context) error {
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+containerDB); err != nil {
 		return fmt.Errorf("create database: %w", err)
 	}
-	db, err := sql.Open("pgx", c.URL())
+	db, err := entstore.Open(ctx, c.URL())
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer db.Close()
-	if err := entstore.Migrate(ctx, db, "postgres"); err != nil {
+	if err := db.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil

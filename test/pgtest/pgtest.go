@@ -204,12 +204,12 @@ func run(ctx context.Context, opts ...testcontainers.ContainerCustomizer) (*post
 // closes every connection to it, since Postgres refuses to clone a database
 // that has connections.
 func migrateTemplate(ctx context.Context) error {
-	db, err := sql.Open("pgx", databaseURL(templateDB))
+	db, err := entstore.Open(ctx, databaseURL(templateDB))
 	if err != nil {
 		return fmt.Errorf("connect to template: %w", err)
 	}
 	defer db.Close()
-	if err := entstore.Migrate(ctx, db, "postgres"); err != nil {
+	if err := db.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate template: %w", err)
 	}
 	return db.Close()
