@@ -58,7 +58,8 @@ type TokenStore interface {
 // session has rotated away.
 type SessionStore interface {
 	// Create stores s and returns it with its new ID. The caller sets the
-	// timestamps. It returns ErrNotFound when s.UserID names no user, and
+	// timestamps. A user agent longer than MaxUserAgent runes is kept cut
+	// to that length (ClipUserAgent), not refused. It returns ErrNotFound when s.UserID names no user, and
 	// ErrInvalidAuthMethod when s.Methods holds the zero AuthMethod. A hash
 	// that is already stored is an error without a sentinel, as for tokens.
 	// Methods read back in their order, and as nil when there are none.

@@ -25,6 +25,25 @@ type Session struct {
 	RevokedAt  time.Time // zero while not revoked
 }
 
+// MaxUserAgent is the most characters (runes) of a user agent a session
+// keeps: enough to tell a user's sessions apart, bounded so that a client
+// cannot make its session row large. SessionStore.Create cuts a longer one
+// with ClipUserAgent.
+const MaxUserAgent = 512
+
+// ClipUserAgent returns ua cut to at most MaxUserAgent runes, without
+// splitting one.
+func ClipUserAgent(ua string) string {
+	n := MaxUserAgent
+	for i := range ua {
+		if n == 0 {
+			return ua[:i]
+		}
+		n--
+	}
+	return ua
+}
+
 // Active reports whether the session can still be refreshed at now.
 func (s Session) Active(now time.Time) bool {
 	return s.RevokedAt.IsZero() && now.Before(s.ExpiresAt)

@@ -38,7 +38,7 @@ func (s *sessionStore) Create(ctx context.Context, sess domain.Session) (domain.
 	create := s.client.Session.Create().
 		SetUserID(uid).
 		SetTokenHash(sess.TokenHash).
-		SetUserAgent(sess.UserAgent).
+		SetUserAgent(domain.ClipUserAgent(sess.UserAgent)).
 		SetIP(sess.IP).
 		SetAuthMethods(methods).
 		SetCreatedAt(dbTime(sess.CreatedAt)).

@@ -26,6 +26,7 @@ func (s sessionStore) Create(ctx context.Context, sess domain.Session) (domain.S
 			return fmt.Errorf("memstore: create session: %w: the zero method", domain.ErrInvalidAuthMethod)
 		}
 		sess.Methods = copyMethods(sess.Methods)
+		sess.UserAgent = domain.ClipUserAgent(sess.UserAgent)
 		sess.ID = domain.SessionID(newID())
 		sess.CreatedAt = dbTime(sess.CreatedAt)
 		sess.LastUsedAt = dbTime(sess.LastUsedAt)

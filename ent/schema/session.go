@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 	"github.com/google/uuid"
+
+	"github.com/gatehouse-auth/gatehouse/domain"
 )
 
 // Session holds the schema of the sessions table: one row per login, with
@@ -21,7 +23,7 @@ func (Session) Fields() []ent.Field {
 		field.UUID("id", uuid.UUID{}).Default(newID).Immutable(),
 		field.UUID("user_id", uuid.UUID{}).Immutable(),
 		field.String("token_hash").Unique().Sensitive().SchemaType(varchar(64)),
-		field.String("user_agent").Default("").SchemaType(varchar(512)),
+		field.String("user_agent").Default("").SchemaType(varchar(domain.MaxUserAgent)),
 		field.String("ip").Default("").SchemaType(varchar(45)),
 		// auth_methods holds the amr names (domain.AuthMethod) the session
 		// was started with, space-separated in the order they were used; ''

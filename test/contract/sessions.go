@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,6 +32,7 @@ func RunSessionStore(t *testing.T, newSubject NewSubject) {
 		"DeleteExpiredInBatches":        sessionDeleteExpiredInBatches,
 		"MethodsRoundTrip":              sessionMethodsRoundTrip,
 		"ZeroMethodRejected":            sessionZeroMethodRejected,
+		"LongUserAgentClipped":          sessionLongUserAgentClipped,
 	}
 	for name, run := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -393,4 +395,22 @@ func sessionZeroMethodRejected(t *testing.T, s domain.Stores) {
 	require.ErrorIs(t, err, domain.ErrInvalidAuthMethod)
 	_, err = s.Sessions.ByTokenHash(ctx, hashOf("zero"))
 	require.ErrorIs(t, err, domain.ErrNotFound, "the refused session was not stored")
+}
+
+// sessionLongUserAgentClipped: a user agent past domain.MaxUserAgent runes
+// is kept cut to that many, on a rune boundary, by every store.
+func sessionLongUserAgentClipped(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	long := strings.Repeat("é", domain.MaxUserAgent) + "-and-more"
+	created, err := s.Sessions.Create(ctx, domain.Session{
+		UserID: u.ID, TokenHash: hashOf("long-agent"), UserAgent: long,
+		CreatedAt: t0, LastUsedAt: t0, ExpiresAt: t0.Add(time.Hour),
+	})
+	require.NoError(t, err)
+	want := strings.Repeat("é", domain.MaxUserAgent)
+	assert.Equal(t, want, created.UserAgent)
+	got, err := s.Sessions.ByID(ctx, created.ID)
+	require.NoError(t, err)
+	assert.Equal(t, want, got.UserAgent)
 }
