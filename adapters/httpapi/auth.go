@@ -10,7 +10,8 @@ import (
 	"github.com/gatehouse-auth/gatehouse/domain"
 )
 
-// Handlers of /v1/auth: the flows that hand out and take back tokens.
+// Handlers of app.Auth, under /v1/auth: the flows that hand out and take
+// back tokens.
 
 // register creates an account, or upgrades the anonymous user whose access
 // token comes with the request. A token that does not verify is refused
