@@ -111,8 +111,8 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 	}
 
 	// Start-up is done, and with it the dummy password hash (app.New),
-	// whose 19 MiB would otherwise stay resident until the runtime's
-	// scavenger gets round to them: an idle replica should be small.
+	// whose argon2 memory would otherwise stay resident until the
+	// runtime's scavenger gets round to it: an idle replica should be small.
 	debug.FreeOSMemory()
 
 	ln, err := net.Listen("tcp", c.HTTPAddr)
