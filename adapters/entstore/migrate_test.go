@@ -114,11 +114,7 @@ func TestMigrateSQLiteKeepsRowsReferencingARebuiltTable(t *testing.T) {
 	ctx := context.Background()
 	store := openSQLite(t)
 	db := store.SQL()
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, mustFS(t, dialect.SQLite),
-		goose.WithLogger(goose.NopLogger()), goose.WithDisableGlobalRegistry(true))
-	require.NoError(t, err)
-	_, err = p.UpTo(ctx, 1)
-	require.NoError(t, err)
+	migrateUpTo(t, store, 1)
 	for _, stmt := range []string{
 		`INSERT INTO users (id, email_verified, created_at, updated_at)
 			VALUES ('0190a0b1-0000-7000-8000-000000000001', false, '2026-01-02', '2026-01-02')`,
@@ -144,11 +140,7 @@ func TestMigrateSQLiteReportsDanglingReferences(t *testing.T) {
 	ctx := context.Background()
 	store := openSQLite(t)
 	db := store.SQL() // one connection (see entstore.Open), so the pragma holds for every statement
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, mustFS(t, dialect.SQLite),
-		goose.WithLogger(goose.NopLogger()), goose.WithDisableGlobalRegistry(true))
-	require.NoError(t, err)
-	_, err = p.UpTo(ctx, 1)
-	require.NoError(t, err)
+	migrateUpTo(t, store, 1)
 	for _, stmt := range []string{
 		"PRAGMA foreign_keys = off",
 		"CREATE TABLE notes (id integer PRIMARY KEY, user_id uuid NOT NULL REFERENCES users (id))",
@@ -159,7 +151,7 @@ func TestMigrateSQLiteReportsDanglingReferences(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	err = store.Migrate(ctx)
+	err := store.Migrate(ctx)
 	require.ErrorContains(t, err, "entstore: migrate: foreign key check after migrating: notes row 1 references a missing users")
 }
 
@@ -273,16 +265,7 @@ func versionRows(t *testing.T, db *sql.DB) []string {
 func testUpgradeFromFirstMigration(t *testing.T, store *entstore.DB) {
 	ctx := context.Background()
 	db, dialectName := store.SQL(), store.Dialect()
-	gooseDialect := goose.DialectSQLite3
-	if dialectName == dialect.Postgres {
-		gooseDialect = goose.DialectPostgres
-	}
-	p, err := goose.NewProvider(gooseDialect, db, mustFS(t, dialectName),
-		goose.WithLogger(goose.NopLogger()), goose.WithDisableGlobalRegistry(true))
-	require.NoError(t, err)
-	applied, err := p.UpTo(ctx, 1)
-	require.NoError(t, err)
-	require.Len(t, applied, 1)
+	require.Len(t, migrateUpTo(t, store, 1), 1)
 	require.NotContains(t, columnNames(t, db, dialectName, "users"), "tier", "migration 1 already has tier")
 
 	insert := "INSERT INTO users (id, email, password_hash, email_verified, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
@@ -371,15 +354,7 @@ func testMigrationStatus(t *testing.T, db *entstore.DB) {
 func testBackfillSessionMethods(t *testing.T, store *entstore.DB) {
 	ctx := context.Background()
 	db, dialectName := store.SQL(), store.Dialect()
-	gooseDialect := goose.DialectSQLite3
-	if dialectName == dialect.Postgres {
-		gooseDialect = goose.DialectPostgres
-	}
-	p, err := goose.NewProvider(gooseDialect, db, mustFS(t, dialectName),
-		goose.WithLogger(goose.NopLogger()), goose.WithDisableGlobalRegistry(true))
-	require.NoError(t, err)
-	_, err = p.UpTo(ctx, 6)
-	require.NoError(t, err)
+	migrateUpTo(t, store, 6)
 	require.NotContains(t, columnNames(t, db, dialectName, "sessions"), "auth_methods", "migration 6 already has auth_methods")
 
 	const (
@@ -421,4 +396,20 @@ func testBackfillSessionMethods(t *testing.T, store *entstore.DB) {
 	sess, err := store.Stores().Sessions.ByTokenHash(ctx, "hash-ada")
 	require.NoError(t, err)
 	require.Equal(t, []domain.AuthMethod{domain.AuthPassword}, sess.Methods, "the store reads the backfilled column")
+}
+
+// migrateUpTo applies store's migrations up to version, as an older
+// release would have left the database, and returns those it applied.
+func migrateUpTo(t *testing.T, store *entstore.DB, version int64) []*goose.MigrationResult {
+	t.Helper()
+	gooseDialect := goose.DialectSQLite3
+	if store.Dialect() == dialect.Postgres {
+		gooseDialect = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(gooseDialect, store.SQL(), mustFS(t, store.Dialect()),
+		goose.WithLogger(goose.NopLogger()), goose.WithDisableGlobalRegistry(true))
+	require.NoError(t, err)
+	applied, err := p.UpTo(context.Background(), version)
+	require.NoError(t, err)
+	return applied
 }
