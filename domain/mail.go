@@ -18,16 +18,18 @@ var (
 // String returns the purpose's name.
 func (p EmailPurpose) String() string { return p.name }
 
-// Email is a message about a user's account. It carries a link to one of
-// Gatehouse's pages, whose query string holds a single-use token, and that
-// token as Secret, so that a Mailer can keep it out of its logs and errors
-// without taking the link apart.
+// Email is a message about a user's account: what it is for, the
+// single-use secret it hands to the user and when that secret stops
+// working. It holds no link: the link that carries the secret to one of
+// Gatehouse's pages is the HTTP edge's to build, since the edge owns the
+// routes, and the Mailer asks it for one. The secret stands on its own so
+// that a Mailer can keep it out of its logs and errors without taking a
+// link apart.
 type Email struct {
 	To        string
 	Purpose   EmailPurpose
-	Link      string    // absolute URL under GATEHOUSE_PUBLIC_URL
-	Secret    string    // the single-use token the link carries; never logged
-	ExpiresAt time.Time // when the link's token stops working
+	Secret    string    // the single-use token; never logged
+	ExpiresAt time.Time // when Secret stops working
 }
 
 // Mailer sends account emails. Send may hand the message to a queue and

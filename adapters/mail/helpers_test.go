@@ -26,10 +26,27 @@ const (
 	waitLimit = 30 * time.Second
 )
 
-// testLink is long and full of '=' and '&', which quoted-printable must
-// encode and break across lines without changing.
-var testLink = "https://gatehouse.example/verify-email?token=" + testToken +
-	"&next=%2Fwelcome%3Fa%3Db&utm_source=email&utm_campaign=a=b=c" + strings.Repeat("&pad=x=y", 6)
+// testPages are the pages testLinks links to, by purpose.
+var testPages = map[domain.EmailPurpose]string{
+	domain.EmailVerifyAddress: "/verify-email",
+	domain.EmailResetPassword: "/reset-password",
+}
+
+// testLinks is the tests' Links: the page of the email's purpose with its
+// secret as the token. Its links are long and full of '=' and '&', which
+// quoted-printable must encode and break across lines without changing.
+func testLinks(e domain.Email) string {
+	return "https://gatehouse.example" + testPages[e.Purpose] + "?token=" + e.Secret +
+		"&next=%2Fwelcome%3Fa%3Db&utm_source=email&utm_campaign=a=b=c" + strings.Repeat("&pad=x=y", 6)
+}
+
+// testLink is the link testLinks builds for verifyEmail().
+var testLink = testLinks(verifyEmail())
+
+// fixedLink returns Links that give every email link, good or bad.
+func fixedLink(link string) mail.Links {
+	return func(domain.Email) string { return link }
+}
 
 // t0 is the fixed time of the tests' clock, a whole second.
 var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
@@ -38,26 +55,31 @@ type fixedClock struct{ t time.Time }
 
 func (c fixedClock) Now() time.Time { return c.t }
 
-// verifyEmail returns a verification email to testRecipient with testLink,
-// expiring 24 hours after t0.
+// verifyEmail returns a verification email to testRecipient with
+// testToken, expiring 24 hours after t0.
 func verifyEmail() domain.Email {
 	return domain.Email{
 		To:        testRecipient,
 		Purpose:   domain.EmailVerifyAddress,
-		Link:      testLink,
 		Secret:    testToken,
 		ExpiresAt: t0.Add(24 * time.Hour),
 	}
 }
 
-// newSender returns an SMTPSender for srv, configured from srv.URL() as
-// the service would be, trusting srv's certificate.
+// newSender returns an SMTPSender for srv with testLinks, configured from
+// srv.URL() as the service would be, trusting srv's certificate.
 func newSender(t testing.TB, srv *smtptest.Server, opts ...mail.SMTPOption) *mail.SMTPSender {
+	t.Helper()
+	return newSenderLinks(t, srv, testLinks, opts...)
+}
+
+// newSenderLinks is newSender with links instead of testLinks.
+func newSenderLinks(t testing.TB, srv *smtptest.Server, links mail.Links, opts ...mail.SMTPOption) *mail.SMTPSender {
 	t.Helper()
 	cfg, err := mail.ParseSMTPURL(srv.URL())
 	require.NoError(t, err)
 	opts = append([]mail.SMTPOption{mail.WithClock(fixedClock{t0}), mail.WithRootCAs(srv.RootCAs())}, opts...)
-	s, err := mail.NewSMTPSender(cfg, testFrom, opts...)
+	s, err := mail.NewSMTPSender(cfg, testFrom, links, opts...)
 	require.NoError(t, err)
 	return s
 }

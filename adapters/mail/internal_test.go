@@ -49,6 +49,7 @@ func TestCredentialsNeverInClearText(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.RequireAuth("gatehouse", "secret"))
 	sender := func(host string) *SMTPSender {
 		s, err := NewSMTPSender(SMTPConfig{Host: host, Port: 587, Username: "gatehouse", Password: "secret"}, "",
+			func(e domain.Email) string { return "https://gatehouse.example/verify-email?token=" + e.Secret },
 			WithClock(fixed(time.Now())))
 		require.NoError(t, err)
 		s.dial = func(ctx context.Context, network, _ string) (net.Conn, error) {
@@ -56,8 +57,7 @@ func TestCredentialsNeverInClearText(t *testing.T) {
 		}
 		return s
 	}
-	e := domain.Email{To: "ada@example.com", Purpose: domain.EmailVerifyAddress,
-		Link: "https://gatehouse.example/verify-email?token=abc", Secret: "abc", ExpiresAt: time.Now().Add(time.Hour)}
+	e := domain.Email{To: "ada@example.com", Purpose: domain.EmailVerifyAddress, Secret: "abc", ExpiresAt: time.Now().Add(time.Hour)}
 
 	err := sender("smtp.example.com").Deliver(t.Context(), e)
 	require.ErrorIs(t, err, ErrCleartextAuth)
@@ -99,9 +99,10 @@ func TestHumanDuration(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
-	e := domain.Email{To: "Ada@Example.com", Link: "https://g.example/verify-email?token=SECRETTOKEN123", Secret: "SECRETTOKEN123"}
+	e := domain.Email{To: "Ada@Example.com", Secret: "SECRETTOKEN123"}
+	link := "https://g.example/verify-email?token=SECRETTOKEN123"
 	reply := &textproto.Error{Code: 450, Msg: "4.2.0 <ada@example.com>: greylisted; body had token=SECRETTOKEN123"}
-	err := redact(reply, e)
+	err := redact(reply, e, link)
 	assert.Contains(t, err.Error(), "450")
 	assert.Contains(t, err.Error(), "<[redacted]>: greylisted; body had token=[redacted]")
 	assert.NotContains(t, err.Error(), "SECRETTOKEN123")
@@ -109,20 +110,27 @@ func TestRedact(t *testing.T) {
 	require.ErrorAs(t, err, &got)
 	assert.Same(t, reply, got)
 
-	plain := errors.New("dial tcp 127.0.0.1:25: connection refused")
-	assert.Same(t, plain, redact(plain, e), "nothing to hide, nothing changed")
-	assert.NoError(t, redact(nil, e))
+	// The whole link goes, not only the secret in it.
+	err = redact(errors.New("550 no such page "+link), e, link)
+	assert.EqualError(t, err, "550 no such page [redacted]")
 
-	// The secret is hidden wherever the link carries it: redact takes it
-	// from the email, not from the link's query.
-	inPath := domain.Email{To: "ada@example.com", Link: "https://g.example/v/SECRETTOKEN123", Secret: "SECRETTOKEN123"}
-	err = redact(errors.New("554 rejected: SECRETTOKEN123 looks like spam"), inPath)
+	plain := errors.New("dial tcp 127.0.0.1:25: connection refused")
+	assert.Same(t, plain, redact(plain, e, link), "nothing to hide, nothing changed")
+	assert.NoError(t, redact(nil, e, link))
+
+	// The secret is hidden wherever the link carries it, and when the
+	// caller (the Queue) has no link at all: redact takes it from the
+	// email, not from the link's query.
+	inPath := "https://g.example/v/SECRETTOKEN123"
+	err = redact(errors.New("554 rejected: SECRETTOKEN123 looks like spam"), e, inPath)
 	assert.EqualError(t, err, "554 rejected: [redacted] looks like spam")
+	err = redact(errors.New("554 rejected: "+inPath+" looks like spam"), e, "")
+	assert.EqualError(t, err, "554 rejected: https://g.example/v/[redacted] looks like spam")
 }
 
 func TestPermanent(t *testing.T) {
 	assert.True(t, permanent(&textproto.Error{Code: 550}))
-	assert.True(t, permanent(redact(&textproto.Error{Code: 554, Msg: "x@example.com"}, domain.Email{To: "x@example.com"})))
+	assert.True(t, permanent(redact(&textproto.Error{Code: 554, Msg: "x@example.com"}, domain.Email{To: "x@example.com"}, "")))
 	assert.True(t, permanent(ErrInvalidEmail))
 	assert.True(t, permanent(ErrExpired))
 	assert.False(t, permanent(&textproto.Error{Code: 451}))

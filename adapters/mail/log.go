@@ -16,32 +16,39 @@ import (
 // that address or reset that account's password. Never run production
 // without an SMTP server.
 type LogMailer struct {
-	log *slog.Logger
+	log   *slog.Logger
+	links Links
 }
 
 var _ domain.Mailer = (*LogMailer)(nil)
 
-// NewLogMailer returns a LogMailer that writes to logger; nil means
-// slog.Default().
-func NewLogMailer(logger *slog.Logger) *LogMailer {
+// NewLogMailer returns a LogMailer that writes to logger (nil means
+// slog.Default()) the links that links builds. It panics if links is nil:
+// a mailer without links is a wiring mistake, better found at start-up
+// than at the first email.
+func NewLogMailer(logger *slog.Logger, links Links) *LogMailer {
+	if links == nil {
+		panic("mail: NewLogMailer needs Links")
+	}
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &LogMailer{log: logger}
+	return &LogMailer{log: logger, links: links}
 }
 
 // Send logs e at WARN with its recipient, purpose, link and expiry. It
 // returns ErrInvalidEmail, and logs nothing, for an email that no Mailer
 // would send.
 func (m *LogMailer) Send(ctx context.Context, e domain.Email) error {
-	if _, err := check(e); err != nil {
+	c, err := check(e, m.links)
+	if err != nil {
 		return err
 	}
 	m.log.LogAttrs(ctx, slog.LevelWarn,
 		"no SMTP server is configured (GATEHOUSE_SMTP_URL is empty): the email is written to the log instead of sent",
 		slog.String("to", e.To),
 		slog.String("purpose", e.Purpose.String()),
-		slog.String("link", e.Link),
+		slog.String("link", c.link),
 		slog.Time("expires_at", e.ExpiresAt.UTC()),
 	)
 	return nil

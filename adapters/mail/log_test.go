@@ -14,7 +14,7 @@ import (
 // the log at WARN.
 func TestLogMailer(t *testing.T) {
 	logger, log := newLogger()
-	m := mail.NewLogMailer(logger)
+	m := mail.NewLogMailer(logger, testLinks)
 	e := verifyEmail()
 
 	require.NoError(t, m.Send(t.Context(), e))
@@ -24,7 +24,7 @@ func TestLogMailer(t *testing.T) {
 	r := recs[0]
 	assert.Equal(t, slog.LevelWarn, r.Level)
 	assert.Contains(t, r.Message, "no SMTP server is configured")
-	assert.Equal(t, e.Link, attr(r, "link"))
+	assert.Equal(t, testLink, attr(r, "link"), "the link that Links built")
 	assert.Equal(t, e.To, attr(r, "to"))
 	assert.Equal(t, "verify_email", attr(r, "purpose"))
 	assert.Contains(t, log.String(), testToken)
@@ -33,4 +33,6 @@ func TestLogMailer(t *testing.T) {
 	e.To = "ada@example.com\r\nBcc: eve@evil.example"
 	require.ErrorIs(t, m.Send(t.Context(), e), mail.ErrInvalidEmail)
 	assert.Len(t, log.Records(), 1, "an invalid email is not logged")
+
+	assert.Panics(t, func() { mail.NewLogMailer(logger, nil) }, "a LogMailer needs Links")
 }

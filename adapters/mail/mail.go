@@ -14,16 +14,26 @@
 //     development: it writes each email, link and token included, to the
 //     log.
 //
+// # Links
+//
+// A domain.Email carries its purpose, its single-use secret and when that
+// secret expires, but no link: the pages a link opens are routes of the
+// HTTP edge, so the edge alone knows how to build one. SMTPSender and
+// LogMailer therefore take a [Links] function that builds each email's
+// link (cmd/gatehouse passes httpapi.EmailLinks), and check what it built
+// before they use it.
+//
 // # Messages
 //
 // Each domain.EmailPurpose has a pair of templates embedded in the package,
-// templates/<purpose>.txt and templates/<purpose>.html; the text template
-// also defines the subject. A message is multipart/alternative with a
-// text/plain and a text/html part, both UTF-8 and quoted-printable, so the
-// link survives line-length limits intact. The link's expiry is rendered at
-// delivery time from Email.ExpiresAt twice: relative ("in 24 hours", rounded
-// to the nearest hour or minute) and as an absolute UTC time. An email whose
-// link has already expired is not sent at all ([ErrExpired]).
+// templates/<purpose>.txt and templates/<purpose>.html, which render the
+// built link; the text template also defines the subject. A message is
+// multipart/alternative with a text/plain and a text/html part, both UTF-8
+// and quoted-printable, so the link survives line-length limits intact.
+// The link's expiry is rendered at delivery time from Email.ExpiresAt
+// twice: relative ("in 24 hours", rounded to the nearest hour or minute)
+// and as an absolute UTC time. An email whose link has already expired is
+// not sent at all ([ErrExpired]).
 //
 // # Privacy of logs and errors
 //
@@ -34,7 +44,9 @@
 // ("recipient_domain=example.com") and a random mail_id that ties the
 // attempts at one email together. Replies of the SMTP server are quoted in
 // errors with the recipient, the link and the token blanked out, since
-// servers often echo the recipient ("450 <ada@example.com>: greylisted").
+// servers often echo the recipient ("450 <ada@example.com>: greylisted");
+// the Queue, which never sees a link, blanks the recipient and the token
+// again in whatever its Sender returns.
 // The LogMailer is the one exception, by design.
 package mail
 
@@ -56,8 +68,8 @@ import (
 var (
 	// ErrInvalidEmail means an email cannot be sent as it is: an unknown
 	// purpose, a recipient that is not one address or holds a line break
-	// (header injection), a link that is not an absolute http(s) URL, or
-	// no expiry. Retrying cannot help.
+	// (header injection), no expiry, or a built link that is not an
+	// absolute http(s) URL. Retrying cannot help.
 	ErrInvalidEmail = errors.New("mail: invalid email")
 	// ErrExpired means the email's link had expired when it was to be sent.
 	ErrExpired = errors.New("mail: the link has expired")
@@ -71,25 +83,49 @@ var (
 	ErrQueueClosed = errors.New("mail: queue is closed")
 )
 
+// Links builds the link of an account email: an absolute http(s) URL of the
+// page for e.Purpose that carries e.Secret. cmd/gatehouse passes
+// httpapi.EmailLinks, since the HTTP edge owns the pages' routes. An email
+// it has no link for gets "", which makes the email invalid.
+type Links func(e domain.Email) string
+
 // Sender delivers one email at a time, synchronously. Queue drives it.
 type Sender interface {
 	// Deliver sends e and returns nil once a server has accepted it. It
 	// returns ErrInvalidEmail or ErrExpired for an email it will never
 	// send, and another error when delivery failed; its error strings
-	// never contain e.To, e.Link or e.Secret. It returns promptly
-	// once ctx is done.
+	// never contain e.To, e.Secret or the link it built. It returns
+	// promptly once ctx is done.
 	Deliver(ctx context.Context, e domain.Email) error
 }
 
-// checked is a validated email.
+// checked is a validated email and the link built for it.
 type checked struct {
 	domain.Email
+	link string
 	to   *mail.Address
 	tmpl *purposeTemplates
 }
 
-// check validates e for sending.
-func check(e domain.Email) (checked, error) {
+// check validates e for sending and builds its link with links.
+func check(e domain.Email, links Links) (checked, error) {
+	c, err := checkEmail(e)
+	if err != nil {
+		return checked{}, err
+	}
+	c.link = links(e)
+	if hasControl(c.link) {
+		return checked{}, fmt.Errorf("%w: the link contains a control character", ErrInvalidEmail)
+	}
+	u, err := url.Parse(c.link)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return checked{}, fmt.Errorf("%w: the link is not an absolute http(s) URL", ErrInvalidEmail)
+	}
+	return c, nil
+}
+
+// checkEmail validates what e itself holds, everything but the link.
+func checkEmail(e domain.Email) (checked, error) {
 	tmpl, ok := templates[e.Purpose.String()]
 	switch {
 	case !ok:
@@ -104,13 +140,6 @@ func check(e domain.Email) (checked, error) {
 	to, err := mail.ParseAddress(e.To)
 	if err != nil || strings.ContainsAny(to.Address, " <>") || hasControl(to.Name) {
 		return checked{}, fmt.Errorf("%w: the recipient is not an email address", ErrInvalidEmail)
-	}
-	if hasControl(e.Link) {
-		return checked{}, fmt.Errorf("%w: the link contains a control character", ErrInvalidEmail)
-	}
-	u, err := url.Parse(e.Link)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return checked{}, fmt.Errorf("%w: the link is not an absolute http(s) URL", ErrInvalidEmail)
 	}
 	return checked{Email: e, to: to, tmpl: tmpl}, nil
 }
@@ -153,15 +182,16 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
-// redact returns err with every occurrence of e's recipient address, link
-// and secret in its message replaced, case-insensitively. The secret is the
-// one e carries, not one dug out of the link: what the link's query calls
-// its token is the pages' business, and the caller knows what it put in.
-func redact(err error, e domain.Email) error {
+// redact returns err with every occurrence of e's recipient address and
+// secret, and of link, the link built for e ("" when the caller has none),
+// in its message replaced, case-insensitively. The secret is the one e
+// carries, not one dug out of the link: where the link puts it is the
+// pages' business.
+func redact(err error, e domain.Email, link string) error {
 	if err == nil {
 		return nil
 	}
-	secrets := []string{e.Link, e.Secret, e.To}
+	secrets := []string{link, e.Secret, e.To}
 	if a, perr := mail.ParseAddress(e.To); perr == nil {
 		secrets = append(secrets, a.Address)
 	}

@@ -58,7 +58,7 @@ type templateData struct {
 // compose renders c as a complete message from from, dated now.
 func compose(c checked, from *mail.Address, now time.Time) ([]byte, error) {
 	data := templateData{
-		Link:      c.Link,
+		Link:      c.link,
 		ExpiresIn: humanDuration(c.ExpiresAt.Sub(now)),
 		ExpiresAt: c.ExpiresAt.UTC().Format("2006-01-02 15:04") + " UTC",
 	}

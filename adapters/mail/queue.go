@@ -53,7 +53,8 @@ type QueueConfig struct {
 // ask for another. Its methods are safe for concurrent use.
 //
 // Log lines name the purpose, the recipient's domain and a mail_id, never
-// the address, the link or the token (see the package documentation).
+// the address or the token, and so never the link (see the package
+// documentation).
 type Queue struct {
 	sender Sender
 	cfg    QueueConfig
@@ -83,6 +84,10 @@ type job struct {
 
 // NewQueue starts the workers of a queue in front of sender, which must
 // not be nil. Close stops them.
+//
+// When sender also has a method Check(domain.Email) error, as SMTPSender
+// does, Send refuses whatever Check refuses; the Sender builds the links,
+// so only it can say whether an email's link is valid.
 func NewQueue(sender Sender, cfg QueueConfig) *Queue {
 	if cfg.Size <= 0 {
 		cfg.Size = DefaultQueueSize
@@ -135,10 +140,11 @@ func NewQueue(sender Sender, cfg QueueConfig) *Queue {
 
 // Send validates e and queues it for delivery without waiting for it. It
 // returns ErrInvalidEmail for an email that can never be sent (a recipient
-// with a line break, say), ErrQueueFull when the queue has no room and
-// ErrQueueClosed after Close. Delivery failures are logged, not returned.
+// with a line break, say, or a link the Sender's Check refuses),
+// ErrQueueFull when the queue has no room and ErrQueueClosed after Close.
+// Delivery failures are logged, not returned.
 func (q *Queue) Send(ctx context.Context, e domain.Email) error {
-	if _, err := check(e); err != nil {
+	if err := q.check(e); err != nil {
 		return err
 	}
 	j := job{
@@ -161,6 +167,23 @@ func (q *Queue) Send(ctx context.Context, e domain.Email) error {
 	default:
 		return ErrQueueFull
 	}
+}
+
+// checker is a Sender that can tell an email it will never send without
+// trying, such as SMTPSender.
+type checker interface {
+	Check(e domain.Email) error
+}
+
+// check validates e with the Sender's Check when it has one, and otherwise
+// everything but the link, which a Sender without Check judges at
+// delivery, permanently.
+func (q *Queue) check(e domain.Email) error {
+	if c, ok := q.sender.(checker); ok {
+		return c.Check(e)
+	}
+	_, err := checkEmail(e)
+	return err
 }
 
 // Close stops accepting emails and waits until the workers have delivered,
@@ -213,7 +236,9 @@ func (q *Queue) deliver(j job) {
 			q.abandon(j, attempt-1, err)
 			return
 		}
-		err = redact(q.sender.Deliver(q.ctx, j.email), j.email)
+		// The Sender blanks the link it built; this blanks what the
+		// email holds once more, whatever the Sender.
+		err = redact(q.sender.Deliver(q.ctx, j.email), j.email, "")
 		switch {
 		case err == nil:
 			q.sent.Add(1)

@@ -43,6 +43,7 @@ const (
 type SMTPSender struct {
 	cfg     SMTPConfig
 	from    *mail.Address
+	links   Links
 	rootCAs *x509.CertPool
 	clock   domain.Clock
 	hello   string
@@ -83,10 +84,14 @@ func WithTimeout(d time.Duration) SMTPOption {
 
 // NewSMTPSender returns a sender through the server cfg describes, with
 // from (GATEHOUSE_MAIL_FROM, such as "Gatehouse <no-reply@example.com>";
-// empty means DefaultFrom) as the sender. The envelope sender is from's bare
-// address. It returns an error for a config without host or port or a
-// from that is not one email address.
-func NewSMTPSender(cfg SMTPConfig, from string, opts ...SMTPOption) (*SMTPSender, error) {
+// empty means DefaultFrom) as the sender, that puts in each email the link
+// that links builds. The envelope sender is from's bare address. It returns
+// an error for a config without host or port, a from that is not one email
+// address, or nil links.
+func NewSMTPSender(cfg SMTPConfig, from string, links Links, opts ...SMTPOption) (*SMTPSender, error) {
+	if links == nil {
+		return nil, errors.New("mail: SMTP sender needs Links")
+	}
 	if from == "" {
 		from = DefaultFrom
 	}
@@ -103,6 +108,7 @@ func NewSMTPSender(cfg SMTPConfig, from string, opts ...SMTPOption) (*SMTPSender
 	s := &SMTPSender{
 		cfg:     cfg,
 		from:    addr,
+		links:   links,
 		clock:   systemClock{},
 		hello:   defaultHelloName(),
 		timeout: DefaultTimeout,
@@ -120,6 +126,15 @@ func NewSMTPSender(cfg SMTPConfig, from string, opts ...SMTPOption) (*SMTPSender
 	return s, nil
 }
 
+// Check returns ErrInvalidEmail, as Deliver would, for an email that can
+// never be sent, its link included, and nil otherwise. It does not look at
+// the clock: whether the link has expired is judged at delivery. Queue.Send
+// calls it, so that such an email is refused before it is queued.
+func (s *SMTPSender) Check(e domain.Email) error {
+	_, err := check(e, s.links)
+	return err
+}
+
 // Deliver sends e through one SMTP conversation and returns nil once the
 // server has accepted it after DATA. It returns ErrInvalidEmail for an email
 // it cannot send, ErrExpired when the link has expired, ErrCleartextAuth as
@@ -127,7 +142,7 @@ func NewSMTPSender(cfg SMTPConfig, from string, opts ...SMTPOption) (*SMTPSender
 // failed; an SMTP reply in it (a *textproto.Error underneath) has the
 // recipient, link and token blanked out.
 func (s *SMTPSender) Deliver(ctx context.Context, e domain.Email) error {
-	c, err := check(e)
+	c, err := check(e, s.links)
 	if err != nil {
 		return err
 	}
@@ -139,7 +154,7 @@ func (s *SMTPSender) Deliver(ctx context.Context, e domain.Email) error {
 	if err != nil {
 		return err
 	}
-	return redact(s.send(ctx, c.to.Address, msg), e)
+	return redact(s.send(ctx, c.to.Address, msg), e, c.link)
 }
 
 // send runs one SMTP conversation that delivers msg to rcpt.

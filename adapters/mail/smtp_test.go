@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -86,10 +87,11 @@ func TestDeliverEveryMode(t *testing.T) {
 }
 
 // requireMessage checks the envelope, headers and parts of m, which should
-// carry e from testFrom.
+// carry e from testFrom, with the link testLinks built for it.
 func requireMessage(t *testing.T, m smtptest.Message, e domain.Email, subject string) {
 	t.Helper()
 	require.NoError(t, m.ParseErr)
+	link := testLinks(e)
 
 	// The envelope holds bare addresses.
 	assert.Equal(t, "no-reply@gatehouse.example", m.From)
@@ -118,9 +120,9 @@ func requireMessage(t *testing.T, m smtptest.Message, e domain.Email, subject st
 
 	// The link arrives exactly as it left, though quoted-printable had to
 	// encode every '=' and break its line: it is not in the raw data.
-	assert.Equal(t, e.Link, m.Link())
+	assert.Equal(t, link, m.Link())
 	assert.Equal(t, testToken, m.Token())
-	assert.NotContains(t, string(m.Data), e.Link)
+	assert.NotContains(t, string(m.Data), link)
 	assert.Contains(t, string(m.Data), "=3D")
 	assert.Regexp(t, regexp.MustCompile(`=\r\n`), string(m.Data), "a soft line break")
 	_, body, ok := strings.Cut(string(m.Data), "\r\n\r\n")
@@ -130,9 +132,9 @@ func requireMessage(t *testing.T, m smtptest.Message, e domain.Email, subject st
 	}
 
 	// html/template escaped the link in the attribute and the text.
-	escaped := strings.ReplaceAll(e.Link, "&", "&amp;")
+	escaped := strings.ReplaceAll(link, "&", "&amp;")
 	assert.Contains(t, m.HTML, `<a href="`+escaped+`">`)
-	assert.Contains(t, html.UnescapeString(m.HTML), e.Link)
+	assert.Contains(t, html.UnescapeString(m.HTML), link)
 }
 
 // TestDeliverResetPassword checks the other purpose's templates.
@@ -141,7 +143,6 @@ func TestDeliverResetPassword(t *testing.T) {
 	e := domain.Email{
 		To:        "grace@example.org",
 		Purpose:   domain.EmailResetPassword,
-		Link:      "https://gatehouse.example/reset-password?token=" + testToken,
 		Secret:    testToken,
 		ExpiresAt: t0.Add(time.Hour),
 	}
@@ -150,7 +151,8 @@ func TestDeliverResetPassword(t *testing.T) {
 	m, err := srv.WaitForMessage(waitCtx(t))
 	require.NoError(t, err)
 	assert.Equal(t, "Reset your password", m.Subject())
-	assert.Equal(t, e.Link, m.Link())
+	assert.Equal(t, testLinks(e), m.Link(), "the link built for this email")
+	assert.Contains(t, m.Link(), "/reset-password?token=")
 	assert.Equal(t, testToken, m.Token())
 	for _, body := range []string{m.Text, m.HTML} {
 		assert.Contains(t, body, "expires in 1 hour (at 2026-11-26 10:00 UTC)")
@@ -175,69 +177,104 @@ func TestDeliverRendersExpiryAtSendTime(t *testing.T) {
 // attribute; html/template must keep it inside.
 func TestDeliverEscapesLinkInHTML(t *testing.T) {
 	srv := smtptest.Start(t)
+	link := `https://gatehouse.example/verify-email?token=x&a="><script>alert(1)</script>`
 	e := verifyEmail()
-	e.Link, e.Secret = `https://gatehouse.example/verify-email?token=x&a="><script>alert(1)</script>`, "x"
-	require.NoError(t, newSender(t, srv).Deliver(t.Context(), e))
+	e.Secret = "x"
+	require.NoError(t, newSenderLinks(t, srv, fixedLink(link)).Deliver(t.Context(), e))
 
 	m, err := srv.WaitForMessage(waitCtx(t))
 	require.NoError(t, err)
-	assert.Contains(t, m.Text, e.Link, "the text part is not HTML")
+	assert.Contains(t, m.Text, link, "the text part is not HTML")
 	assert.NotContains(t, m.HTML, "<script>")
 	assert.NotContains(t, m.HTML, `"><`)
 }
 
 // TestDeliverRefusesInvalidEmails covers header injection through the
-// recipient and the other emails no server should see. None of them opens
-// a connection.
+// recipient and the other emails no server should see, among them emails
+// whose Links build a bad link. None of them opens a connection.
 func TestDeliverRefusesInvalidEmails(t *testing.T) {
 	srv := smtptest.Start(t)
-	sender := newSender(t, srv)
-	queue := mail.NewQueue(sender, mail.QueueConfig{})
-	t.Cleanup(func() { _ = queue.Close(context.Background()) })
-	logMailer := mail.NewLogMailer(slogDiscard())
 
 	with := func(change func(*domain.Email)) domain.Email {
 		e := verifyEmail()
 		change(&e)
 		return e
 	}
-	cases := map[string]domain.Email{
-		"CRLF and Bcc in To":     with(func(e *domain.Email) { e.To = "ada@example.com\r\nBcc: eve@evil.example" }),
-		"LF in To":               with(func(e *domain.Email) { e.To = "ada@example.com\nBcc: eve@evil.example" }),
-		"CR in To":               with(func(e *domain.Email) { e.To = "ada@example.com\rBcc: eve@evil.example" }),
-		"folded name in To":      with(func(e *domain.Email) { e.To = "Ada\r\n <ada@example.com>" }),
-		"NUL in To":              with(func(e *domain.Email) { e.To = "ada@example.com\x00eve@evil.example" }),
-		"two recipients":         with(func(e *domain.Email) { e.To = "ada@example.com, eve@evil.example" }),
-		"no address":             with(func(e *domain.Email) { e.To = "eve.evil.example" }),
-		"empty To":               with(func(e *domain.Email) { e.To = "" }),
-		"zero purpose":           with(func(e *domain.Email) { e.Purpose = domain.EmailPurpose{} }),
-		"javascript link":        with(func(e *domain.Email) { e.Link = "javascript:alert(1)" }),
-		"relative link":          with(func(e *domain.Email) { e.Link = "/verify-email?token=" + testToken }),
-		"line break in the link": with(func(e *domain.Email) { e.Link = testLink + "\r\nBcc: eve@evil.example" }),
-		"no expiry":              with(func(e *domain.Email) { e.ExpiresAt = time.Time{} }),
+	cases := map[string]struct {
+		email domain.Email
+		links mail.Links // nil means testLinks
+	}{
+		"CRLF and Bcc in To":     {email: with(func(e *domain.Email) { e.To = "ada@example.com\r\nBcc: eve@evil.example" })},
+		"LF in To":               {email: with(func(e *domain.Email) { e.To = "ada@example.com\nBcc: eve@evil.example" })},
+		"CR in To":               {email: with(func(e *domain.Email) { e.To = "ada@example.com\rBcc: eve@evil.example" })},
+		"folded name in To":      {email: with(func(e *domain.Email) { e.To = "Ada\r\n <ada@example.com>" })},
+		"NUL in To":              {email: with(func(e *domain.Email) { e.To = "ada@example.com\x00eve@evil.example" })},
+		"two recipients":         {email: with(func(e *domain.Email) { e.To = "ada@example.com, eve@evil.example" })},
+		"no address":             {email: with(func(e *domain.Email) { e.To = "eve.evil.example" })},
+		"empty To":               {email: with(func(e *domain.Email) { e.To = "" })},
+		"zero purpose":           {email: with(func(e *domain.Email) { e.Purpose = domain.EmailPurpose{} })},
+		"no expiry":              {email: with(func(e *domain.Email) { e.ExpiresAt = time.Time{} })},
+		"javascript link":        {email: verifyEmail(), links: fixedLink("javascript:alert(1)")},
+		"relative link":          {email: verifyEmail(), links: fixedLink("/verify-email?token=" + testToken)},
+		"line break in the link": {email: verifyEmail(), links: fixedLink(testLink + "\r\nBcc: eve@evil.example")},
+		"no link":                {email: verifyEmail(), links: fixedLink("")},
 	}
-	for name, e := range cases {
+	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
+			links := c.links
+			if links == nil {
+				links = testLinks
+			}
+			sender := newSenderLinks(t, srv, links)
+			queue := mail.NewQueue(sender, mail.QueueConfig{Logger: slogDiscard()})
 			for via, send := range map[string]func(context.Context, domain.Email) error{
+				"SMTPSender.Check":   func(_ context.Context, e domain.Email) error { return sender.Check(e) },
 				"SMTPSender.Deliver": sender.Deliver,
 				"Queue.Send":         queue.Send,
-				"LogMailer.Send":     logMailer.Send,
+				"LogMailer.Send":     mail.NewLogMailer(slogDiscard(), links).Send,
 			} {
-				err := send(t.Context(), e)
+				err := send(t.Context(), c.email)
 				require.ErrorIs(t, err, mail.ErrInvalidEmail, via)
 				assert.NotContains(t, err.Error(), "eve@evil.example", via)
 				assert.NotContains(t, err.Error(), testToken, via)
 			}
+			require.NoError(t, queue.Close(t.Context()))
+			sent, failed := queue.Stats()
+			assert.Zero(t, sent+failed, "nothing was queued")
 		})
 	}
-	require.NoError(t, queue.Close(t.Context()))
-	sent, failed := queue.Stats()
-	assert.Zero(t, sent+failed)
 	assert.Empty(t, srv.Commands(), "no connection was made")
 
-	// The control: the same sender and server deliver a valid email.
+	// The control: a sender for the same server delivers a valid email.
+	sender := newSender(t, srv)
+	require.NoError(t, sender.Check(verifyEmail()))
 	require.NoError(t, sender.Deliver(t.Context(), verifyEmail()))
 	assert.Contains(t, srv.Commands(), "DATA")
+}
+
+// TestQueueSendChecksWithoutSendersCheck: over a Sender that has no Check
+// method, Send still refuses what the email itself gets wrong; the link,
+// which only the Sender builds, is the Sender's to refuse at delivery.
+func TestQueueSendChecksWithoutSendersCheck(t *testing.T) {
+	var (
+		mu        sync.Mutex
+		delivered []domain.Email
+	)
+	q := mail.NewQueue(senderFunc(func(_ context.Context, e domain.Email) error {
+		mu.Lock()
+		defer mu.Unlock()
+		delivered = append(delivered, e)
+		return nil
+	}), mail.QueueConfig{Logger: slogDiscard()})
+	bad := verifyEmail()
+	bad.To = "ada@example.com\r\nBcc: eve@evil.example"
+	require.ErrorIs(t, q.Send(t.Context(), bad), mail.ErrInvalidEmail)
+
+	require.NoError(t, q.Send(t.Context(), verifyEmail()))
+	require.NoError(t, q.Close(waitCtx(t)))
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []domain.Email{verifyEmail()}, delivered, "only the valid email reached the Sender")
 }
 
 // TestDeliverRefusesExpiredLink: a link that no longer works is not sent.
@@ -281,7 +318,7 @@ func TestDeliverWrongCredentials(t *testing.T) {
 	cfg, err := mail.ParseSMTPURL(srv.URL())
 	require.NoError(t, err)
 	cfg.Password = "not-the-secret"
-	s, err := mail.NewSMTPSender(cfg, testFrom, mail.WithRootCAs(srv.RootCAs()), mail.WithClock(fixedClock{t0}))
+	s, err := mail.NewSMTPSender(cfg, testFrom, testLinks, mail.WithRootCAs(srv.RootCAs()), mail.WithClock(fixedClock{t0}))
 	require.NoError(t, err)
 
 	err = s.Deliver(t.Context(), verifyEmail())
@@ -333,7 +370,7 @@ func TestDeliverHonoursContext(t *testing.T) {
 	})
 	cfg, err := mail.ParseSMTPURL("smtp://" + ln.Addr().String())
 	require.NoError(t, err)
-	s, err := mail.NewSMTPSender(cfg, testFrom, mail.WithClock(fixedClock{t0}))
+	s, err := mail.NewSMTPSender(cfg, testFrom, testLinks, mail.WithClock(fixedClock{t0}))
 	require.NoError(t, err)
 
 	t.Run("cancelled", func(t *testing.T) {
@@ -361,7 +398,7 @@ func TestDeliverHonoursContext(t *testing.T) {
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 	})
 	t.Run("own timeout", func(t *testing.T) {
-		short, err := mail.NewSMTPSender(cfg, testFrom, mail.WithClock(fixedClock{t0}), mail.WithTimeout(50*time.Millisecond))
+		short, err := mail.NewSMTPSender(cfg, testFrom, testLinks, mail.WithClock(fixedClock{t0}), mail.WithTimeout(50*time.Millisecond))
 		require.NoError(t, err)
 		err = short.Deliver(t.Context(), verifyEmail())
 		require.ErrorIs(t, err, context.DeadlineExceeded)
@@ -372,25 +409,27 @@ func TestDeliverHonoursContext(t *testing.T) {
 func TestNewSMTPSender(t *testing.T) {
 	cfg := mail.SMTPConfig{Host: "smtp.example.com", Port: 587}
 	for _, from := range []string{"", mail.DefaultFrom, "no-reply@example.com", "Gatehouse <no-reply@example.com>", `"Gate, house" <no-reply@example.com>`} {
-		_, err := mail.NewSMTPSender(cfg, from)
+		_, err := mail.NewSMTPSender(cfg, from, testLinks)
 		assert.NoError(t, err, "from %q", from)
 	}
 	for _, from := range []string{"Gatehouse", "a@example.com, b@example.com", "Gatehouse <no-reply@example.com>\r\nBcc: eve@evil.example"} {
-		_, err := mail.NewSMTPSender(cfg, from)
+		_, err := mail.NewSMTPSender(cfg, from, testLinks)
 		assert.Error(t, err, "from %q", from)
 	}
 	for name, bad := range map[string]mail.SMTPConfig{"no host": {Port: 25}, "no port": {Host: "smtp.example.com"}} {
-		_, err := mail.NewSMTPSender(bad, "")
+		_, err := mail.NewSMTPSender(bad, "", testLinks)
 		assert.Error(t, err, name)
 	}
-	_, err := mail.NewSMTPSender(cfg, "", mail.WithHelloName("two words"))
+	_, err := mail.NewSMTPSender(cfg, "", testLinks, mail.WithHelloName("two words"))
 	assert.Error(t, err)
+	_, err = mail.NewSMTPSender(cfg, "", nil)
+	assert.Error(t, err, "a sender needs Links")
 
 	// The default sender, end to end: envelope and header.
 	srv := smtptest.Start(t)
 	scfg, err := mail.ParseSMTPURL(srv.URL())
 	require.NoError(t, err)
-	s, err := mail.NewSMTPSender(scfg, "", mail.WithClock(fixedClock{t0}), mail.WithHelloName("gatehouse.example"))
+	s, err := mail.NewSMTPSender(scfg, "", testLinks, mail.WithClock(fixedClock{t0}), mail.WithHelloName("gatehouse.example"))
 	require.NoError(t, err)
 	require.NoError(t, s.Deliver(t.Context(), verifyEmail()))
 	m, err := srv.WaitForMessage(waitCtx(t))
@@ -408,7 +447,7 @@ func TestDeliverNonASCIISender(t *testing.T) {
 	srv := smtptest.Start(t)
 	cfg, err := mail.ParseSMTPURL(srv.URL())
 	require.NoError(t, err)
-	s, err := mail.NewSMTPSender(cfg, "Gärtnerei Ünd Söhne <no-reply@example.com>", mail.WithClock(fixedClock{t0}))
+	s, err := mail.NewSMTPSender(cfg, "Gärtnerei Ünd Söhne <no-reply@example.com>", testLinks, mail.WithClock(fixedClock{t0}))
 	require.NoError(t, err)
 	require.NoError(t, s.Deliver(t.Context(), verifyEmail()))
 	m, err := srv.WaitForMessage(waitCtx(t))

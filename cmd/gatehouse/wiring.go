@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/adapters/accesstoken"
 	"github.com/gatehouse-auth/gatehouse/adapters/entstore"
+	"github.com/gatehouse-auth/gatehouse/adapters/httpapi"
 	"github.com/gatehouse-auth/gatehouse/adapters/mail"
 	"github.com/gatehouse-auth/gatehouse/domain"
 )
@@ -112,13 +113,15 @@ func signingSecret(c config, log *slog.Logger) (string, error) {
 // newMailer returns the mailer for account emails and a function that
 // drains it on shutdown: SMTP behind a retrying queue when GATEHOUSE_SMTP_URL
 // is set, whose metrics it registers on reg, else the log, which
-// development setups read links from.
+// development setups read links from. The links lead to the pages of
+// httpapi, which owns their routes, under GATEHOUSE_PUBLIC_URL.
 func newMailer(c config, clock domain.Clock, log *slog.Logger, reg prometheus.Registerer) (domain.Mailer, func(context.Context) error, error) {
+	links := httpapi.EmailLinks(c.HTTP.PublicURL)
 	if c.Mail.SMTP == nil {
 		log.Warn("GATEHOUSE_SMTP_URL is not set: account emails, with their links, are written to this log")
-		return mail.NewLogMailer(log), func(context.Context) error { return nil }, nil
+		return mail.NewLogMailer(log, links), func(context.Context) error { return nil }, nil
 	}
-	sender, err := mail.NewSMTPSender(*c.Mail.SMTP, c.Mail.From, mail.WithClock(clock))
+	sender, err := mail.NewSMTPSender(*c.Mail.SMTP, c.Mail.From, links, mail.WithClock(clock))
 	if err != nil {
 		return nil, nil, fmt.Errorf("GATEHOUSE_SMTP_URL: %w", err)
 	}
