@@ -188,7 +188,11 @@ func run(ctx context.Context, opts ...testcontainers.ContainerCustomizer) (*post
 	if err != nil {
 		return ctr, nil, fmt.Errorf("start Postgres from image %q: %w%s", image, err, RyukHint())
 	}
-	raw, err := ctr.ConnectionString(ctx, "sslmode=disable")
+	// A connection's start-up (a backend, SCRAM on both ends) needs CPU,
+	// and tests that hash passwords in parallel leave a 2-core machine
+	// none to spare: the production default of 5 s to connect is missed
+	// there while nothing is wrong. Tests wait as long as their requests.
+	raw, err := ctr.ConnectionString(ctx, "sslmode=disable", "connect_timeout=30")
 	if err != nil {
 		return ctr, nil, fmt.Errorf("connection string: %w", err)
 	}
