@@ -68,7 +68,7 @@ func New(ctx context.Context, p Ports, cfg Config) (*App, error) {
 	users := &users{store: p.Stores.Users}
 	return &App{
 		Auth: &Auth{
-			stores: p.Stores, tx: p.Transactor, hasher: p.Hasher, accessTokens: p.AccessTokens,
+			users: p.Stores.Users, sessions: p.Stores.Sessions, tx: p.Transactor, hasher: p.Hasher, accessTokens: p.AccessTokens,
 			clock: p.Clock, log: p.Logger, limits: limits, mails: mails, kernel: kernel, dummyHash: dummyHash,
 		},
 		Account: &Account{

@@ -10,7 +10,8 @@ import (
 // Auth is authentication: every way to sign in (register, anonymous,
 // login), refreshing and ending sessions, and verifying access tokens.
 type Auth struct {
-	stores       domain.Stores
+	users        domain.UserStore
+	sessions     domain.SessionStore
 	tx           domain.Transactor
 	hasher       domain.PasswordHasher
 	accessTokens domain.AccessTokens

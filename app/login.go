@@ -24,7 +24,7 @@ func (a *Auth) Login(ctx context.Context, email, password string, c Client) (Tok
 	if err := a.limits.hit(ctx, a.clock.Now(), limits...); err != nil {
 		return Tokens{}, err
 	}
-	user, err := a.stores.Users.ByEmail(ctx, email)
+	user, err := a.users.ByEmail(ctx, email)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 		if _, _, err := a.hasher.Verify(ctx, a.dummyHash, password); err != nil {
@@ -65,7 +65,7 @@ func (a *Auth) upgradeHash(ctx context.Context, user domain.User, password strin
 	hash, err := a.hasher.Hash(ctx, password)
 	if err == nil {
 		user.PasswordHash, user.UpdatedAt = hash, a.clock.Now()
-		_, err = a.stores.Users.Update(ctx, user)
+		_, err = a.users.Update(ctx, user)
 	}
 	if err != nil {
 		a.log.WarnContext(ctx, "password hash upgrade failed", "user_id", user.ID, "error", err)

@@ -16,15 +16,15 @@ func (a *Auth) Logout(ctx context.Context, refreshToken string) error {
 		return nil
 	}
 	hash := domain.HashToken(refreshToken)
-	session, err := a.stores.Sessions.ByTokenHash(ctx, hash)
+	session, err := a.sessions.ByTokenHash(ctx, hash)
 	if errors.Is(err, domain.ErrNotFound) {
-		session, err = a.stores.Sessions.ByRotatedHash(ctx, hash)
+		session, err = a.sessions.ByRotatedHash(ctx, hash)
 	}
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil
 	}
 	if err == nil {
-		err = a.stores.Sessions.Revoke(ctx, session.ID, a.clock.Now())
+		err = a.sessions.Revoke(ctx, session.ID, a.clock.Now())
 	}
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return fmt.Errorf("app: logout: %w", err)

@@ -25,7 +25,7 @@ func (a *Auth) Refresh(ctx context.Context, refreshToken string) (Tokens, error)
 
 	// A rotation is atomic by itself (SessionStore.Rotate), and it is all
 	// a refresh needs from the database, so it runs outside a unit of work.
-	session, user, err := a.stores.Sessions.Rotate(ctx, domain.Rotation{
+	session, user, err := a.sessions.Rotate(ctx, domain.Rotation{
 		PresentedHash: presented, NextHash: nextHash, Now: now, ExpiresAt: now.Add(a.kernel.refreshTTL),
 	})
 	if errors.Is(err, domain.ErrNotFound) {

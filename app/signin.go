@@ -33,12 +33,14 @@ type signIn struct {
 
 // kernel is where every sign-in ends and every refresh continues. Each
 // way to sign in (password, registration, anonymous, and every one added
-// later) proves who the user is in its own flow and then calls start in
-// its unit of work; every token a client receives comes from issue. So the
-// rules of what a sign-in yields live here once: the session it creates,
-// what the session records of how the user authenticated, and, for a user
-// who must still present a second factor, a pending answer instead of
-// tokens.
+// later) proves who the user is in its own flow, then calls start in its
+// unit of work, and returns what issue makes of the grant once that unit
+// of work has committed. So what a sign-in yields is decided here once:
+// the session it creates and what the session records of how the user
+// authenticated. That is also where a second factor will be asked for:
+// start, seeing a user who must present one, will record a pending
+// challenge instead of a session, and issue will answer with it instead of
+// tokens, with no flow of its own changed.
 type kernel struct {
 	accessTokens domain.AccessTokens
 	accessTTL    time.Duration
