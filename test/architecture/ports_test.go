@@ -17,8 +17,8 @@ import (
 
 // TestHTTPAPIReachesNoPortPastTheUseCases fails when the HTTP edge could
 // reach a store, the hasher or any other port without going through a use
-// case: httpapi may not name a port, and no type app exports to it may
-// hand one out.
+// case: httpapi may not name a port, and no exported field or method of
+// app may hand one out.
 func TestHTTPAPIReachesNoPortPastTheUseCases(t *testing.T) {
 	domain := parseDir(t, "../../domain")
 	app := parseDir(t, "../../app")
@@ -39,13 +39,20 @@ type User struct{ Email string }`)
 import "example.com/domain"
 type Ports struct{ Stores domain.Stores }
 type Auth struct{ Users domain.UserStore; users domain.UserStore; Name string }
-type Tokens struct{ User domain.User }`)
+type Tokens struct{ User domain.User }
+func (a *Auth) Store() domain.UserStore { return a.users }
+func (a *Auth) Me() (domain.User, error) { return domain.User{}, nil }
+func (a *Auth) stores() domain.Stores { return domain.Stores{} }
+func Open() (*Auth, domain.Stores) { return nil, domain.Stores{} }`)
 	httpapi := parseSource(t, `package httpapi
 import ("example.com/app"; "example.com/domain")
 var _ domain.UserStore
 func f(p app.Ports, s domain.Stores, u domain.User) {}`)
 	assert.ElementsMatch(t, []string{
 		"app.Auth exports field Users, a port: use cases hand out results, never ports",
+		"app.Auth.Store returns domain.UserStore, a port: use cases hand out results, never ports",
+		"app.Open returns domain.Stores, a port: use cases hand out results, never ports",
+		"app.Open returns app.Auth, a port: use cases hand out results, never ports", // its field Users is one
 		"httpapi names domain.UserStore, a port: it reaches ports only through the use cases",
 		"httpapi names domain.Stores, a port: it reaches ports only through the use cases",
 		"httpapi names app.Ports, a port: it reaches ports only through the use cases",
@@ -53,9 +60,10 @@ func f(p app.Ports, s domain.Stores, u domain.User) {}`)
 }
 
 // portLeaks returns one line for every way the HTTP edge could reach a
-// port past the use cases: a port of domain or of app named in httpapi, or
-// an exported field holding a port in an exported type of app other than
-// the input of its constructor, Ports. A port is an interface, or a struct
+// port past the use cases: a port of domain or of app named in httpapi, an
+// exported field holding a port in an exported type of app other than the
+// input of its constructor, Ports, or an exported function or method of
+// app that returns a port. A port is an interface, or a struct
 // with an exported field holding one.
 func portLeaks(domain, app, httpapi []*ast.File) []string {
 	ports := map[string]bool{}
@@ -77,6 +85,27 @@ func portLeaks(domain, app, httpapi []*ast.File) []string {
 				}
 			}
 		})
+	}
+	for _, f := range app {
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || !fn.Name.IsExported() || fn.Type.Results == nil {
+				continue
+			}
+			name := "app." + fn.Name.Name
+			if fn.Recv != nil {
+				recv := qualified(fn.Recv.List[0].Type, "app")
+				if !ast.IsExported(strings.TrimPrefix(recv, "app.")) {
+					continue
+				}
+				name = recv + "." + fn.Name.Name
+			}
+			for _, r := range fn.Type.Results.List {
+				if t := qualified(r.Type, "app"); ports[t] {
+					out = append(out, name+" returns "+t+", a port: use cases hand out results, never ports")
+				}
+			}
+		}
 	}
 	for _, f := range httpapi {
 		ast.Inspect(f, func(n ast.Node) bool {
