@@ -41,6 +41,8 @@ type SigningKey struct {
 
 // KeyStore keeps signing keys, so that every replica signs and verifies
 // with the same set. Keys are never changed once stored.
+// It is a standalone store: every method called inside a unit of work
+// returns an error wrapping ErrInsideUnitOfWork (see Standalone).
 type KeyStore interface {
 	// Add stores k. A key ID that is already stored is an error.
 	Add(ctx context.Context, k SigningKey) error

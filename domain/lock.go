@@ -12,6 +12,9 @@ import "context"
 // lock without being told, so another replica may take it while the first
 // is still working. Work done under a lock must therefore be safe to run
 // twice at once; its lock only makes that rare.
+//
+// It is a standalone store: every method called inside a unit of work
+// returns an error wrapping ErrInsideUnitOfWork (see Standalone).
 type Locker interface {
 	// TryLock takes the lock called name without waiting for it. At most
 	// one holder has a name at a time, in this process or any other; a

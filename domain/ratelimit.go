@@ -19,6 +19,8 @@ func (e *RateLimitedError) Error() string {
 
 // RateLimitStore counts events per key in fixed windows. Its state lives in
 // the database, so a limit holds across every replica.
+// It is a standalone store: every method called inside a unit of work
+// returns an error wrapping ErrInsideUnitOfWork (see Standalone).
 type RateLimitStore interface {
 	// Hit counts one event for key at now and returns the count within the
 	// current window, and when that window ends. A window starts with the
