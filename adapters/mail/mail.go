@@ -97,6 +97,20 @@ type Sender interface {
 	// never contain e.To, e.Secret or the link it built. It returns
 	// promptly once ctx is done.
 	Deliver(ctx context.Context, e domain.Email) error
+	// Check returns ErrInvalidEmail, as Deliver would, for an email that
+	// can never be sent, and nil otherwise, without sending anything or
+	// looking at the clock. Queue.Send calls it, so that such an email is
+	// refused before it is queued.
+	Check(e domain.Email) error
+}
+
+// CheckEmail returns ErrInvalidEmail for an email whose own fields cannot
+// be sent (an unknown purpose, a recipient that is not one address, no
+// expiry), and nil otherwise. It does not judge a link, which only a
+// Sender builds: a Sender's Check does both.
+func CheckEmail(e domain.Email) error {
+	_, err := checkEmail(e)
+	return err
 }
 
 // checked is a validated email and the link built for it.

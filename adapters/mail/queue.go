@@ -83,11 +83,9 @@ type job struct {
 }
 
 // NewQueue starts the workers of a queue in front of sender, which must
-// not be nil. Close stops them.
-//
-// When sender also has a method Check(domain.Email) error, as SMTPSender
-// does, Send refuses whatever Check refuses; the Sender builds the links,
-// so only it can say whether an email's link is valid.
+// not be nil. Close stops them. Send refuses whatever the sender's Check
+// refuses: the Sender builds the links, so only it can say whether an
+// email's link is valid.
 func NewQueue(sender Sender, cfg QueueConfig) *Queue {
 	if cfg.Size <= 0 {
 		cfg.Size = DefaultQueueSize
@@ -144,7 +142,7 @@ func NewQueue(sender Sender, cfg QueueConfig) *Queue {
 // ErrQueueFull when the queue has no room and ErrQueueClosed after Close.
 // Delivery failures are logged, not returned.
 func (q *Queue) Send(ctx context.Context, e domain.Email) error {
-	if err := q.check(e); err != nil {
+	if err := q.sender.Check(e); err != nil {
 		return err
 	}
 	j := job{
@@ -167,23 +165,6 @@ func (q *Queue) Send(ctx context.Context, e domain.Email) error {
 	default:
 		return ErrQueueFull
 	}
-}
-
-// checker is a Sender that can tell an email it will never send without
-// trying, such as SMTPSender.
-type checker interface {
-	Check(e domain.Email) error
-}
-
-// check validates e with the Sender's Check when it has one, and otherwise
-// everything but the link, which a Sender without Check judges at
-// delivery, permanently.
-func (q *Queue) check(e domain.Email) error {
-	if c, ok := q.sender.(checker); ok {
-		return c.Check(e)
-	}
-	_, err := checkEmail(e)
-	return err
 }
 
 // Close stops accepting emails and waits until the workers have delivered,

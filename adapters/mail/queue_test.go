@@ -287,6 +287,9 @@ type senderFunc func(context.Context, domain.Email) error
 
 func (f senderFunc) Deliver(ctx context.Context, e domain.Email) error { return f(ctx, e) }
 
+// Check refuses what the email's own fields get wrong, as a Sender must.
+func (senderFunc) Check(e domain.Email) error { return mail.CheckEmail(e) }
+
 // gate is a Sender that holds every delivery until opened (or its context
 // ends), then passes it to next, or succeeds without one.
 type gate struct {
@@ -298,6 +301,9 @@ type gate struct {
 func newGate() *gate {
 	return &gate{started: make(chan struct{}, 100), opened: make(chan struct{})}
 }
+
+// Check refuses what the email's own fields get wrong, as a Sender must.
+func (*gate) Check(e domain.Email) error { return mail.CheckEmail(e) }
 
 func (g *gate) Deliver(ctx context.Context, e domain.Email) error {
 	g.started <- struct{}{}

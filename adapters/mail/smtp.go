@@ -127,9 +127,7 @@ func NewSMTPSender(cfg SMTPConfig, from string, links Links, opts ...SMTPOption)
 }
 
 // Check returns ErrInvalidEmail, as Deliver would, for an email that can
-// never be sent, its link included, and nil otherwise. It does not look at
-// the clock: whether the link has expired is judged at delivery. Queue.Send
-// calls it, so that such an email is refused before it is queued.
+// never be sent, its link included (see Sender).
 func (s *SMTPSender) Check(e domain.Email) error {
 	_, err := check(e, s.links)
 	return err

@@ -252,10 +252,9 @@ func TestDeliverRefusesInvalidEmails(t *testing.T) {
 	assert.Contains(t, srv.Commands(), "DATA")
 }
 
-// TestQueueSendChecksWithoutSendersCheck: over a Sender that has no Check
-// method, Send still refuses what the email itself gets wrong; the link,
-// which only the Sender builds, is the Sender's to refuse at delivery.
-func TestQueueSendChecksWithoutSendersCheck(t *testing.T) {
+// TestQueueSendRefusesWhatItsSenderChecks: Send asks the Sender's Check,
+// so an email the Sender would refuse never reaches it.
+func TestQueueSendRefusesWhatItsSenderChecks(t *testing.T) {
 	var (
 		mu        sync.Mutex
 		delivered []domain.Email
