@@ -27,9 +27,6 @@ type Maintenance struct {
 	locker domain.Locker
 	clock  domain.Clock
 	log    *slog.Logger
-	// batch and maxBatches are pruneBatch and pruneMaxBatches, but for
-	// tests of the bounds.
-	batch, maxBatches int
 }
 
 // pruneKind is one kind of row that expires.
@@ -46,7 +43,6 @@ func newMaintenance(p Ports) *Maintenance {
 			{"rate_limits", p.Standalone.RateLimits.DeleteExpired},
 		},
 		locker: p.Standalone.Locker, clock: p.Clock, log: p.Logger,
-		batch: pruneBatch, maxBatches: pruneMaxBatches,
 	}
 }
 
@@ -108,7 +104,7 @@ func (m *Maintenance) prune(ctx context.Context, now time.Time) (PruneReport, er
 	}
 	r.Deleted = map[string]int{}
 	for _, k := range m.kinds {
-		deleted, partial, err := m.pruneKind(ctx, now, k)
+		deleted, partial, err := pruneBatches(ctx, now, k.deleteExpired, pruneBatch, pruneMaxBatches)
 		r.Deleted[k.name] = deleted
 		r.Partial = r.Partial || partial
 		if err != nil {
@@ -118,20 +114,21 @@ func (m *Maintenance) prune(ctx context.Context, now time.Time) (PruneReport, er
 	return r, nil
 }
 
-// pruneKind deletes expired rows of kind k in batches until one comes back
-// short or the run's bound is reached, and reports how many it deleted and
-// whether it stopped at the bound.
-func (m *Maintenance) pruneKind(ctx context.Context, now time.Time, k pruneKind) (deleted int, partial bool, err error) {
-	for range m.maxBatches {
+// pruneBatches calls deleteExpired for batches of batch rows until one
+// comes back short or maxBatches have run, checking ctx before each, and
+// reports how many rows it deleted and whether it stopped at the bound.
+func pruneBatches(ctx context.Context, now time.Time, deleteExpired func(context.Context, time.Time, int) (int, error),
+	batch, maxBatches int) (deleted int, partial bool, err error) {
+	for range maxBatches {
 		if err := ctx.Err(); err != nil {
 			return deleted, false, err
 		}
-		n, err := k.deleteExpired(ctx, now, m.batch)
+		n, err := deleteExpired(ctx, now, batch)
 		deleted += n
 		if err != nil {
 			return deleted, false, err
 		}
-		if n < m.batch {
+		if n < batch {
 			return deleted, false, nil
 		}
 	}

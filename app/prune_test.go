@@ -86,9 +86,8 @@ type spiedEnv struct {
 	log                  *bytes.Buffer
 }
 
-// newSpiedEnv builds a spiedEnv that prunes in batches of batch rows, at
-// most maxBatches of each kind per run; a batch of 0 keeps the defaults.
-func newSpiedEnv(t *testing.T, batch, maxBatches int) *spiedEnv {
+// newSpiedEnv builds a spiedEnv.
+func newSpiedEnv(t *testing.T) *spiedEnv {
 	t.Helper()
 	e := &spiedEnv{tokenSpy: &deleteSpy{}, sessionSpy: &deleteSpy{}, log: &bytes.Buffer{}}
 	e.env = newEnv(t, apptest.WithPorts(func(p *app.Ports) {
@@ -96,9 +95,6 @@ func newSpiedEnv(t *testing.T, batch, maxBatches int) *spiedEnv {
 		p.Stores.Sessions = spiedSessions{p.Stores.Sessions, e.sessionSpy}
 		p.Logger = slog.New(slog.NewJSONHandler(e.log, nil))
 	}))
-	if batch > 0 {
-		app.SetPruneBatches(e.Maintenance, batch, maxBatches)
-	}
 	return e
 }
 
@@ -214,39 +210,14 @@ func TestPruneDeletesExpiredRowsAndKeepsLiveOnes(t *testing.T) {
 	assert.Equal(t, 2, hitAt(t, e, "running", time.Hour, now), "the running window was kept")
 }
 
-func TestPruneBoundsEachRunToMaxBatches(t *testing.T) {
-	e := newSpiedEnv(t, 2, 3)
-	ctx := context.Background()
-	now := e.Clock.Now()
-	user := seedUser(t, e.env)
-	for _, name := range []string{"t1", "t2", "t3", "t4", "t5", "t6", "t7"} {
-		seedToken(t, e.env, user, name, now.Add(-time.Minute))
-	}
-	for _, name := range []string{"s1", "s2", "s3"} {
-		seedSession(t, e.env, user, name, now.Add(-time.Minute))
-	}
-
-	r, err := e.Maintenance.Prune(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, app.PruneReport{Deleted: deleted(6, 3, 0), Partial: true}, r,
-		"three batches of two tokens, then the bound; the sessions end with a short batch")
-	assert.Equal(t, []int{2, 2, 2}, e.tokenSpy.calls(), "token batches of the first run")
-	assert.Equal(t, []int{2, 2}, e.sessionSpy.calls(), "session batches of the first run")
-
-	r, err = e.Maintenance.Prune(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, app.PruneReport{Deleted: deleted(1, 0, 0)}, r, "the next run takes the rest")
-	assert.Equal(t, []int{2, 2, 2, 2}, e.tokenSpy.calls())
-}
-
 func TestPruneDefaultsToBatchesOfAThousand(t *testing.T) {
-	e := newSpiedEnv(t, 0, 0)
+	e := newSpiedEnv(t)
 	r, err := e.Maintenance.Prune(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, app.PruneReport{Deleted: deleted(0, 0, 0)}, r)
 	assert.Equal(t, []int{app.PruneBatch}, e.tokenSpy.calls())
 	assert.Equal(t, []int{app.PruneBatch}, e.sessionSpy.calls())
-	assert.Equal(t, 1000, app.PruneBatch)
+	assert.Equal(t, 1000, app.PruneBatch, "README.md promises statements of 1,000 rows")
 }
 
 func TestPruneSkipsWhileAnotherReplicaHoldsTheLock(t *testing.T) {
@@ -278,36 +249,31 @@ func TestPruneSkipsWhileAnotherReplicaHoldsTheLock(t *testing.T) {
 	release()
 }
 
-func TestPruneStopsBetweenBatchesWhenContextEnds(t *testing.T) {
-	e := newSpiedEnv(t, 2, 100)
+func TestPruneStopsWhenContextEnds(t *testing.T) {
+	e := newSpiedEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	now := e.Clock.Now()
 	user := seedUser(t, e.env)
-	for _, name := range []string{"t1", "t2", "t3", "t4", "t5"} {
+	for _, name := range []string{"t1", "t2", "t3"} {
 		seedToken(t, e.env, user, name, now.Add(-time.Minute))
 	}
 	seedSession(t, e.env, user, "s1", now.Add(-time.Minute))
-	e.tokenSpy.after = func(call int) {
-		if call == 1 {
-			cancel() // the first batch is done; the shutdown comes in now
-		}
-	}
+	e.tokenSpy.after = func(int) { cancel() } // the tokens are done; the shutdown comes in now
 
 	r, err := e.Maintenance.Prune(ctx)
 	require.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, app.PruneReport{Deleted: map[string]int{"tokens": 2}}, r, "the run reports the batch it finished")
-	assert.Equal(t, []int{2}, e.tokenSpy.calls(), "no batch after the context ended")
+	assert.Equal(t, app.PruneReport{Deleted: map[string]int{"tokens": 3, "sessions": 0}}, r, "the run reports what it finished")
 	assert.Empty(t, e.sessionSpy.calls(), "no other kind after the context ended")
 
 	e.tokenSpy.after = nil
 	r, err = e.Maintenance.Prune(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, app.PruneReport{Deleted: deleted(3, 1, 0)}, r, "the lock was released and the next run takes the rest")
+	assert.Equal(t, app.PruneReport{Deleted: deleted(0, 1, 0)}, r, "the lock was released and the next run takes the rest")
 }
 
 func TestPruneFailureReleasesTheLockAndReportsProgress(t *testing.T) {
-	e := newSpiedEnv(t, 10, 10)
+	e := newSpiedEnv(t)
 	now := e.Clock.Now()
 	user := seedUser(t, e.env)
 	seedToken(t, e.env, user, "t1", now.Add(-time.Minute))
@@ -326,7 +292,7 @@ func TestPruneFailureReleasesTheLockAndReportsProgress(t *testing.T) {
 }
 
 func TestPruneLogsOneLinePerRun(t *testing.T) {
-	e := newSpiedEnv(t, 10, 10)
+	e := newSpiedEnv(t)
 	user := seedUser(t, e.env)
 	seedToken(t, e.env, user, "t1", e.Clock.Now().Add(-time.Minute))
 
