@@ -8,7 +8,7 @@
 //
 // For each dialect it replays ent/migrate/migrations/<dialect> on an empty
 // dev database (SQLite: in memory; Postgres: a throwaway container from
-// GATEHOUSE_TEST_POSTGRES_IMAGE, by default the tests' pgtest.DefaultImage),
+// GATEHOUSE_TEST_POSTGRES_IMAGE, by default the tests' pgimage.Default),
 // asks Ent for the statements that take that state to ent/migrate's Tables,
 // and writes them as a goose file named <version>_<name>.sql, updating the
 // directory's atlas.sum. Versions are zero-padded integers, one higher than
@@ -64,12 +64,11 @@ import (
 
 	entmigrate "github.com/gatehouse-auth/gatehouse/ent/migrate"
 	"github.com/gatehouse-auth/gatehouse/ent/migrategen/schemadiff"
-	"github.com/gatehouse-auth/gatehouse/test/pgtest"
+	"github.com/gatehouse-auth/gatehouse/test/pgtest/pgimage"
 )
 
 const (
 	defaultDir = "ent/migrate/migrations"
-	imageEnv   = "GATEHOUSE_TEST_POSTGRES_IMAGE"
 	// containerLabel marks the dev database container, so one left behind
 	// by a killed run can be found.
 	containerLabel = "io.gatehouse.migrategen"
@@ -340,12 +339,9 @@ func openPostgres(ctx context.Context, stderr io.Writer) (*sql.DB, func(), error
 			return nil, nil, err
 		}
 	}
-	image := os.Getenv(imageEnv)
-	if image == "" {
-		// The tests' default, so that the migrations are diffed on the
-		// Postgres they are tested on.
-		image = pgtest.DefaultImage
-	}
+	// The tests' image, so that the migrations are diffed on the Postgres
+	// they are tested on.
+	image := pgimage.Name()
 	fmt.Fprintf(stderr, "migrategen: starting Postgres dev database from %s\n", image)
 	// testcontainers logs to stderr by default; what matters is printed here.
 	tclog.SetDefault(tclog.NewNoopLogger())
@@ -363,7 +359,7 @@ func openPostgres(ctx context.Context, stderr io.Writer) (*sql.DB, func(), error
 	}
 	if err != nil {
 		terminate()
-		return nil, nil, fmt.Errorf("start Postgres from image %q (set %s to use another): %w", image, imageEnv, err)
+		return nil, nil, fmt.Errorf("start Postgres from image %q (set %s to use another): %w", image, pgimage.EnvVar, err)
 	}
 	url, err := ctr.ConnectionString(ctx, "sslmode=disable")
 	if err != nil {

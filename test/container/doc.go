@@ -12,7 +12,7 @@
 //
 // Without a Docker Engine the tests skip and say why; with
 // GATEHOUSE_REQUIRE_DOCKER=1 they fail instead, as pgtest's do. The Postgres
-// image is pgtest's: GATEHOUSE_TEST_POSTGRES_IMAGE, else pgtest.DefaultImage.
+// image is pgtest's: GATEHOUSE_TEST_POSTGRES_IMAGE, else pgimage.Default.
 // Building also needs make, the docker CLI and a Go toolchain.
 //
 // The package has no non-test code; run it with

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -24,6 +23,7 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/gatehouse-auth/gatehouse/test/pgtest"
+	"github.com/gatehouse-auth/gatehouse/test/pgtest/pgimage"
 )
 
 // uid is the user the image runs as: the Makefile's IMAGE_UID.
@@ -48,10 +48,7 @@ func TestServesOnPostgres(t *testing.T) {
 	testcontainers.CleanupNetwork(t, nw)
 	require.NoError(t, withRyukHint(err))
 
-	pgImage := os.Getenv("GATEHOUSE_TEST_POSTGRES_IMAGE")
-	if pgImage == "" {
-		pgImage = pgtest.DefaultImage
-	}
+	pgImage := pgimage.Name()
 	pgPassword := "pw-" + rand.Text()
 	pg, err := postgres.Run(ctx, pgImage,
 		postgres.WithDatabase("gatehouse"),

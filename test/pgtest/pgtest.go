@@ -9,7 +9,7 @@
 // a container of its own instead (NewContainer), so that the tests on the
 // shared one go on undisturbed.
 //
-// The image comes from GATEHOUSE_TEST_POSTGRES_IMAGE (default DefaultImage).
+// The image comes from GATEHOUSE_TEST_POSTGRES_IMAGE (default pgimage.Default).
 // Without a Docker Engine the tests that need Postgres skip with a message
 // saying so; GATEHOUSE_REQUIRE_DOCKER=1 turns that skip into a failure, so CI
 // can never pass by silently skipping them.
@@ -33,12 +33,8 @@ import (
 	"github.com/testcontainers/testcontainers-go/modules/postgres"
 
 	"github.com/gatehouse-auth/gatehouse/adapters/entstore"
+	"github.com/gatehouse-auth/gatehouse/test/pgtest/pgimage"
 )
-
-// DefaultImage is the Postgres image used when GATEHOUSE_TEST_POSTGRES_IMAGE
-// is empty. `make test` sets that variable to an image that is present,
-// building one from Debian's packages when none can be pulled.
-const DefaultImage = "postgres:17-alpine"
 
 // Label marks every container the test harnesses start; its value is the
 // process ID of the test binary (see Labels), so that containers left behind
@@ -170,10 +166,7 @@ func start(ctx context.Context) error {
 // (without a database name). It returns the container, if one was made,
 // even with an error, so that the caller terminates it.
 func run(ctx context.Context, opts ...testcontainers.ContainerCustomizer) (*postgres.PostgresContainer, *url.URL, error) {
-	image := os.Getenv("GATEHOUSE_TEST_POSTGRES_IMAGE")
-	if image == "" {
-		image = DefaultImage
-	}
+	image := pgimage.Name()
 	ctr, err := postgres.Run(ctx, image, append([]testcontainers.ContainerCustomizer{
 		postgres.WithDatabase("postgres"),
 		postgres.WithUsername("gatehouse"),
