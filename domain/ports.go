@@ -80,6 +80,13 @@ type SessionStore interface {
 	// one succeeds. It returns ErrNotFound when no active session has
 	// r.PresentedHash as its current hash.
 	Rotate(ctx context.Context, r Rotation) (Session, User, error)
+	// Retry returns the session whose last rotation spent the token with
+	// hash and kept a retry secret (Rotation.Retry) that is live at now
+	// (RetryUntil after now), with its user and that secret, provided the
+	// session is active at now. Once the token that rotation issued is
+	// rotated in turn, the secret is gone. It returns ErrNotFound when no
+	// such session exists, and changes nothing.
+	Retry(ctx context.Context, hash string, now time.Time) (Session, User, []byte, error)
 	// ByRotatedHash returns the session that once had hash as its current
 	// refresh-token hash and has since rotated it away, or ErrNotFound.
 	ByRotatedHash(ctx context.Context, hash string) (Session, error)
@@ -98,6 +105,10 @@ type SessionStore interface {
 	// now, with their rotated-away hashes, and returns how many sessions it
 	// deleted; callers repeat until it returns fewer than limit.
 	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)
+	// ForgetExpiredRetries deletes the retry secrets of at most limit
+	// sessions whose RetryUntil is at or before now and returns how many
+	// it deleted; callers repeat until it returns fewer than limit.
+	ForgetExpiredRetries(ctx context.Context, now time.Time, limit int) (int, error)
 }
 
 // Stores are the stores that share one unit of work.

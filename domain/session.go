@@ -55,4 +55,11 @@ type Rotation struct {
 	NextHash      string    // hash of the refresh token that replaces it
 	Now           time.Time // becomes LastUsedAt; the session must be active at Now
 	ExpiresAt     time.Time // the session's new expiry
+	// Retry, unless nil, is the next token sealed under the presented one
+	// (SealRetry), kept with the session until RetryUntil so that a client
+	// that lost the answer can present its token again and get the same
+	// next token (SessionStore.Retry). Nil keeps no retry secret: a rotation
+	// always replaces the one the previous rotation kept.
+	Retry      []byte
+	RetryUntil time.Time
 }

@@ -964,6 +964,9 @@ type SessionMutation struct {
 	user_agent            *string
 	ip                    *string
 	auth_methods          *string
+	retry_hash            *string
+	retry_sealed          *[]byte
+	retry_until           *time.Time
 	expires_at            *time.Time
 	created_at            *time.Time
 	last_used_at          *time.Time
@@ -1263,6 +1266,153 @@ func (m *SessionMutation) ResetAuthMethods() {
 	m.auth_methods = nil
 }
 
+// SetRetryHash sets the "retry_hash" field.
+func (m *SessionMutation) SetRetryHash(s string) {
+	m.retry_hash = &s
+}
+
+// RetryHash returns the value of the "retry_hash" field in the mutation.
+func (m *SessionMutation) RetryHash() (r string, exists bool) {
+	v := m.retry_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetryHash returns the old "retry_hash" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldRetryHash(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetryHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetryHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetryHash: %w", err)
+	}
+	return oldValue.RetryHash, nil
+}
+
+// ClearRetryHash clears the value of the "retry_hash" field.
+func (m *SessionMutation) ClearRetryHash() {
+	m.retry_hash = nil
+	m.clearedFields[session.FieldRetryHash] = struct{}{}
+}
+
+// RetryHashCleared returns if the "retry_hash" field was cleared in this mutation.
+func (m *SessionMutation) RetryHashCleared() bool {
+	_, ok := m.clearedFields[session.FieldRetryHash]
+	return ok
+}
+
+// ResetRetryHash resets all changes to the "retry_hash" field.
+func (m *SessionMutation) ResetRetryHash() {
+	m.retry_hash = nil
+	delete(m.clearedFields, session.FieldRetryHash)
+}
+
+// SetRetrySealed sets the "retry_sealed" field.
+func (m *SessionMutation) SetRetrySealed(b []byte) {
+	m.retry_sealed = &b
+}
+
+// RetrySealed returns the value of the "retry_sealed" field in the mutation.
+func (m *SessionMutation) RetrySealed() (r []byte, exists bool) {
+	v := m.retry_sealed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetrySealed returns the old "retry_sealed" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldRetrySealed(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetrySealed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetrySealed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetrySealed: %w", err)
+	}
+	return oldValue.RetrySealed, nil
+}
+
+// ClearRetrySealed clears the value of the "retry_sealed" field.
+func (m *SessionMutation) ClearRetrySealed() {
+	m.retry_sealed = nil
+	m.clearedFields[session.FieldRetrySealed] = struct{}{}
+}
+
+// RetrySealedCleared returns if the "retry_sealed" field was cleared in this mutation.
+func (m *SessionMutation) RetrySealedCleared() bool {
+	_, ok := m.clearedFields[session.FieldRetrySealed]
+	return ok
+}
+
+// ResetRetrySealed resets all changes to the "retry_sealed" field.
+func (m *SessionMutation) ResetRetrySealed() {
+	m.retry_sealed = nil
+	delete(m.clearedFields, session.FieldRetrySealed)
+}
+
+// SetRetryUntil sets the "retry_until" field.
+func (m *SessionMutation) SetRetryUntil(t time.Time) {
+	m.retry_until = &t
+}
+
+// RetryUntil returns the value of the "retry_until" field in the mutation.
+func (m *SessionMutation) RetryUntil() (r time.Time, exists bool) {
+	v := m.retry_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetryUntil returns the old "retry_until" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldRetryUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetryUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetryUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetryUntil: %w", err)
+	}
+	return oldValue.RetryUntil, nil
+}
+
+// ClearRetryUntil clears the value of the "retry_until" field.
+func (m *SessionMutation) ClearRetryUntil() {
+	m.retry_until = nil
+	m.clearedFields[session.FieldRetryUntil] = struct{}{}
+}
+
+// RetryUntilCleared returns if the "retry_until" field was cleared in this mutation.
+func (m *SessionMutation) RetryUntilCleared() bool {
+	_, ok := m.clearedFields[session.FieldRetryUntil]
+	return ok
+}
+
+// ResetRetryUntil resets all changes to the "retry_until" field.
+func (m *SessionMutation) ResetRetryUntil() {
+	m.retry_until = nil
+	delete(m.clearedFields, session.FieldRetryUntil)
+}
+
 // SetExpiresAt sets the "expires_at" field.
 func (m *SessionMutation) SetExpiresAt(t time.Time) {
 	m.expires_at = &t
@@ -1535,7 +1685,7 @@ func (m *SessionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SessionMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 12)
 	if m.user != nil {
 		fields = append(fields, session.FieldUserID)
 	}
@@ -1550,6 +1700,15 @@ func (m *SessionMutation) Fields() []string {
 	}
 	if m.auth_methods != nil {
 		fields = append(fields, session.FieldAuthMethods)
+	}
+	if m.retry_hash != nil {
+		fields = append(fields, session.FieldRetryHash)
+	}
+	if m.retry_sealed != nil {
+		fields = append(fields, session.FieldRetrySealed)
+	}
+	if m.retry_until != nil {
+		fields = append(fields, session.FieldRetryUntil)
 	}
 	if m.expires_at != nil {
 		fields = append(fields, session.FieldExpiresAt)
@@ -1581,6 +1740,12 @@ func (m *SessionMutation) Field(name string) (ent.Value, bool) {
 		return m.IP()
 	case session.FieldAuthMethods:
 		return m.AuthMethods()
+	case session.FieldRetryHash:
+		return m.RetryHash()
+	case session.FieldRetrySealed:
+		return m.RetrySealed()
+	case session.FieldRetryUntil:
+		return m.RetryUntil()
 	case session.FieldExpiresAt:
 		return m.ExpiresAt()
 	case session.FieldCreatedAt:
@@ -1608,6 +1773,12 @@ func (m *SessionMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldIP(ctx)
 	case session.FieldAuthMethods:
 		return m.OldAuthMethods(ctx)
+	case session.FieldRetryHash:
+		return m.OldRetryHash(ctx)
+	case session.FieldRetrySealed:
+		return m.OldRetrySealed(ctx)
+	case session.FieldRetryUntil:
+		return m.OldRetryUntil(ctx)
 	case session.FieldExpiresAt:
 		return m.OldExpiresAt(ctx)
 	case session.FieldCreatedAt:
@@ -1659,6 +1830,27 @@ func (m *SessionMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetAuthMethods(v)
+		return nil
+	case session.FieldRetryHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetryHash(v)
+		return nil
+	case session.FieldRetrySealed:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetrySealed(v)
+		return nil
+	case session.FieldRetryUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetryUntil(v)
 		return nil
 	case session.FieldExpiresAt:
 		v, ok := value.(time.Time)
@@ -1718,6 +1910,15 @@ func (m *SessionMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *SessionMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(session.FieldRetryHash) {
+		fields = append(fields, session.FieldRetryHash)
+	}
+	if m.FieldCleared(session.FieldRetrySealed) {
+		fields = append(fields, session.FieldRetrySealed)
+	}
+	if m.FieldCleared(session.FieldRetryUntil) {
+		fields = append(fields, session.FieldRetryUntil)
+	}
 	if m.FieldCleared(session.FieldRevokedAt) {
 		fields = append(fields, session.FieldRevokedAt)
 	}
@@ -1735,6 +1936,15 @@ func (m *SessionMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *SessionMutation) ClearField(name string) error {
 	switch name {
+	case session.FieldRetryHash:
+		m.ClearRetryHash()
+		return nil
+	case session.FieldRetrySealed:
+		m.ClearRetrySealed()
+		return nil
+	case session.FieldRetryUntil:
+		m.ClearRetryUntil()
+		return nil
 	case session.FieldRevokedAt:
 		m.ClearRevokedAt()
 		return nil
@@ -1760,6 +1970,15 @@ func (m *SessionMutation) ResetField(name string) error {
 		return nil
 	case session.FieldAuthMethods:
 		m.ResetAuthMethods()
+		return nil
+	case session.FieldRetryHash:
+		m.ResetRetryHash()
+		return nil
+	case session.FieldRetrySealed:
+		m.ResetRetrySealed()
+		return nil
+	case session.FieldRetryUntil:
+		m.ResetRetryUntil()
 		return nil
 	case session.FieldExpiresAt:
 		m.ResetExpiresAt()

@@ -29,6 +29,12 @@ type Session struct {
 	IP string `json:"ip,omitempty"`
 	// AuthMethods holds the value of the "auth_methods" field.
 	AuthMethods string `json:"auth_methods,omitempty"`
+	// RetryHash holds the value of the "retry_hash" field.
+	RetryHash *string `json:"-"`
+	// RetrySealed holds the value of the "retry_sealed" field.
+	RetrySealed *[]byte `json:"-"`
+	// RetryUntil holds the value of the "retry_until" field.
+	RetryUntil *time.Time `json:"retry_until,omitempty"`
 	// ExpiresAt holds the value of the "expires_at" field.
 	ExpiresAt time.Time `json:"expires_at,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
@@ -79,9 +85,11 @@ func (*Session) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case session.FieldTokenHash, session.FieldUserAgent, session.FieldIP, session.FieldAuthMethods:
+		case session.FieldRetrySealed:
+			values[i] = new([]byte)
+		case session.FieldTokenHash, session.FieldUserAgent, session.FieldIP, session.FieldAuthMethods, session.FieldRetryHash:
 			values[i] = new(sql.NullString)
-		case session.FieldExpiresAt, session.FieldCreatedAt, session.FieldLastUsedAt, session.FieldRevokedAt:
+		case session.FieldRetryUntil, session.FieldExpiresAt, session.FieldCreatedAt, session.FieldLastUsedAt, session.FieldRevokedAt:
 			values[i] = new(sql.NullTime)
 		case session.FieldID, session.FieldUserID:
 			values[i] = new(uuid.UUID)
@@ -135,6 +143,26 @@ func (_m *Session) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field auth_methods", values[i])
 			} else if value.Valid {
 				_m.AuthMethods = value.String
+			}
+		case session.FieldRetryHash:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field retry_hash", values[i])
+			} else if value.Valid {
+				_m.RetryHash = new(string)
+				*_m.RetryHash = value.String
+			}
+		case session.FieldRetrySealed:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field retry_sealed", values[i])
+			} else if value != nil {
+				_m.RetrySealed = value
+			}
+		case session.FieldRetryUntil:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field retry_until", values[i])
+			} else if value.Valid {
+				_m.RetryUntil = new(time.Time)
+				*_m.RetryUntil = value.Time
 			}
 		case session.FieldExpiresAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -220,6 +248,15 @@ func (_m *Session) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("auth_methods=")
 	builder.WriteString(_m.AuthMethods)
+	builder.WriteString(", ")
+	builder.WriteString("retry_hash=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("retry_sealed=<sensitive>")
+	builder.WriteString(", ")
+	if v := _m.RetryUntil; v != nil {
+		builder.WriteString("retry_until=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("expires_at=")
 	builder.WriteString(_m.ExpiresAt.Format(time.ANSIC))

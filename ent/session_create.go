@@ -77,6 +77,40 @@ func (_c *SessionCreate) SetNillableAuthMethods(v *string) *SessionCreate {
 	return _c
 }
 
+// SetRetryHash sets the "retry_hash" field.
+func (_c *SessionCreate) SetRetryHash(v string) *SessionCreate {
+	_c.mutation.SetRetryHash(v)
+	return _c
+}
+
+// SetNillableRetryHash sets the "retry_hash" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableRetryHash(v *string) *SessionCreate {
+	if v != nil {
+		_c.SetRetryHash(*v)
+	}
+	return _c
+}
+
+// SetRetrySealed sets the "retry_sealed" field.
+func (_c *SessionCreate) SetRetrySealed(v []byte) *SessionCreate {
+	_c.mutation.SetRetrySealed(v)
+	return _c
+}
+
+// SetRetryUntil sets the "retry_until" field.
+func (_c *SessionCreate) SetRetryUntil(v time.Time) *SessionCreate {
+	_c.mutation.SetRetryUntil(v)
+	return _c
+}
+
+// SetNillableRetryUntil sets the "retry_until" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableRetryUntil(v *time.Time) *SessionCreate {
+	if v != nil {
+		_c.SetRetryUntil(*v)
+	}
+	return _c
+}
+
 // SetExpiresAt sets the "expires_at" field.
 func (_c *SessionCreate) SetExpiresAt(v time.Time) *SessionCreate {
 	_c.mutation.SetExpiresAt(v)
@@ -272,6 +306,18 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.AuthMethods(); ok {
 		_spec.SetField(session.FieldAuthMethods, field.TypeString, value)
 		_node.AuthMethods = value
+	}
+	if value, ok := _c.mutation.RetryHash(); ok {
+		_spec.SetField(session.FieldRetryHash, field.TypeString, value)
+		_node.RetryHash = &value
+	}
+	if value, ok := _c.mutation.RetrySealed(); ok {
+		_spec.SetField(session.FieldRetrySealed, field.TypeBytes, value)
+		_node.RetrySealed = &value
+	}
+	if value, ok := _c.mutation.RetryUntil(); ok {
+		_spec.SetField(session.FieldRetryUntil, field.TypeTime, value)
+		_node.RetryUntil = &value
 	}
 	if value, ok := _c.mutation.ExpiresAt(); ok {
 		_spec.SetField(session.FieldExpiresAt, field.TypeTime, value)

@@ -85,6 +85,58 @@ func (_u *SessionUpdate) SetNillableAuthMethods(v *string) *SessionUpdate {
 	return _u
 }
 
+// SetRetryHash sets the "retry_hash" field.
+func (_u *SessionUpdate) SetRetryHash(v string) *SessionUpdate {
+	_u.mutation.SetRetryHash(v)
+	return _u
+}
+
+// SetNillableRetryHash sets the "retry_hash" field if the given value is not nil.
+func (_u *SessionUpdate) SetNillableRetryHash(v *string) *SessionUpdate {
+	if v != nil {
+		_u.SetRetryHash(*v)
+	}
+	return _u
+}
+
+// ClearRetryHash clears the value of the "retry_hash" field.
+func (_u *SessionUpdate) ClearRetryHash() *SessionUpdate {
+	_u.mutation.ClearRetryHash()
+	return _u
+}
+
+// SetRetrySealed sets the "retry_sealed" field.
+func (_u *SessionUpdate) SetRetrySealed(v []byte) *SessionUpdate {
+	_u.mutation.SetRetrySealed(v)
+	return _u
+}
+
+// ClearRetrySealed clears the value of the "retry_sealed" field.
+func (_u *SessionUpdate) ClearRetrySealed() *SessionUpdate {
+	_u.mutation.ClearRetrySealed()
+	return _u
+}
+
+// SetRetryUntil sets the "retry_until" field.
+func (_u *SessionUpdate) SetRetryUntil(v time.Time) *SessionUpdate {
+	_u.mutation.SetRetryUntil(v)
+	return _u
+}
+
+// SetNillableRetryUntil sets the "retry_until" field if the given value is not nil.
+func (_u *SessionUpdate) SetNillableRetryUntil(v *time.Time) *SessionUpdate {
+	if v != nil {
+		_u.SetRetryUntil(*v)
+	}
+	return _u
+}
+
+// ClearRetryUntil clears the value of the "retry_until" field.
+func (_u *SessionUpdate) ClearRetryUntil() *SessionUpdate {
+	_u.mutation.ClearRetryUntil()
+	return _u
+}
+
 // SetExpiresAt sets the "expires_at" field.
 func (_u *SessionUpdate) SetExpiresAt(v time.Time) *SessionUpdate {
 	_u.mutation.SetExpiresAt(v)
@@ -233,6 +285,24 @@ func (_u *SessionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.AuthMethods(); ok {
 		_spec.SetField(session.FieldAuthMethods, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.RetryHash(); ok {
+		_spec.SetField(session.FieldRetryHash, field.TypeString, value)
+	}
+	if _u.mutation.RetryHashCleared() {
+		_spec.ClearField(session.FieldRetryHash, field.TypeString)
+	}
+	if value, ok := _u.mutation.RetrySealed(); ok {
+		_spec.SetField(session.FieldRetrySealed, field.TypeBytes, value)
+	}
+	if _u.mutation.RetrySealedCleared() {
+		_spec.ClearField(session.FieldRetrySealed, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.RetryUntil(); ok {
+		_spec.SetField(session.FieldRetryUntil, field.TypeTime, value)
+	}
+	if _u.mutation.RetryUntilCleared() {
+		_spec.ClearField(session.FieldRetryUntil, field.TypeTime)
+	}
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(session.FieldExpiresAt, field.TypeTime, value)
 	}
@@ -363,6 +433,58 @@ func (_u *SessionUpdateOne) SetNillableAuthMethods(v *string) *SessionUpdateOne 
 	if v != nil {
 		_u.SetAuthMethods(*v)
 	}
+	return _u
+}
+
+// SetRetryHash sets the "retry_hash" field.
+func (_u *SessionUpdateOne) SetRetryHash(v string) *SessionUpdateOne {
+	_u.mutation.SetRetryHash(v)
+	return _u
+}
+
+// SetNillableRetryHash sets the "retry_hash" field if the given value is not nil.
+func (_u *SessionUpdateOne) SetNillableRetryHash(v *string) *SessionUpdateOne {
+	if v != nil {
+		_u.SetRetryHash(*v)
+	}
+	return _u
+}
+
+// ClearRetryHash clears the value of the "retry_hash" field.
+func (_u *SessionUpdateOne) ClearRetryHash() *SessionUpdateOne {
+	_u.mutation.ClearRetryHash()
+	return _u
+}
+
+// SetRetrySealed sets the "retry_sealed" field.
+func (_u *SessionUpdateOne) SetRetrySealed(v []byte) *SessionUpdateOne {
+	_u.mutation.SetRetrySealed(v)
+	return _u
+}
+
+// ClearRetrySealed clears the value of the "retry_sealed" field.
+func (_u *SessionUpdateOne) ClearRetrySealed() *SessionUpdateOne {
+	_u.mutation.ClearRetrySealed()
+	return _u
+}
+
+// SetRetryUntil sets the "retry_until" field.
+func (_u *SessionUpdateOne) SetRetryUntil(v time.Time) *SessionUpdateOne {
+	_u.mutation.SetRetryUntil(v)
+	return _u
+}
+
+// SetNillableRetryUntil sets the "retry_until" field if the given value is not nil.
+func (_u *SessionUpdateOne) SetNillableRetryUntil(v *time.Time) *SessionUpdateOne {
+	if v != nil {
+		_u.SetRetryUntil(*v)
+	}
+	return _u
+}
+
+// ClearRetryUntil clears the value of the "retry_until" field.
+func (_u *SessionUpdateOne) ClearRetryUntil() *SessionUpdateOne {
+	_u.mutation.ClearRetryUntil()
 	return _u
 }
 
@@ -543,6 +665,24 @@ func (_u *SessionUpdateOne) sqlSave(ctx context.Context) (_node *Session, err er
 	}
 	if value, ok := _u.mutation.AuthMethods(); ok {
 		_spec.SetField(session.FieldAuthMethods, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.RetryHash(); ok {
+		_spec.SetField(session.FieldRetryHash, field.TypeString, value)
+	}
+	if _u.mutation.RetryHashCleared() {
+		_spec.ClearField(session.FieldRetryHash, field.TypeString)
+	}
+	if value, ok := _u.mutation.RetrySealed(); ok {
+		_spec.SetField(session.FieldRetrySealed, field.TypeBytes, value)
+	}
+	if _u.mutation.RetrySealedCleared() {
+		_spec.ClearField(session.FieldRetrySealed, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.RetryUntil(); ok {
+		_spec.SetField(session.FieldRetryUntil, field.TypeTime, value)
+	}
+	if _u.mutation.RetryUntilCleared() {
+		_spec.ClearField(session.FieldRetryUntil, field.TypeTime)
 	}
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(session.FieldExpiresAt, field.TypeTime, value)

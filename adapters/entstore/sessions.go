@@ -135,9 +135,12 @@ func (s *sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Se
 // returns that session with its user. Of concurrent rotations of one hash,
 // the first to lock the row updates it; the others wait for its lock, then
 // find the hash changed and update nothing (READ COMMITTED re-checks the
-// condition on the new row version), so exactly one wins.
+// condition on the new row version), so exactly one wins, and a retry
+// (Retry) that follows a losing rotation sees the winner's retry secret.
+// $5 to $7 are that secret, or NULLs.
 const rotateSQL = `WITH rotated AS (` +
-	`UPDATE sessions SET token_hash = $2, last_used_at = $3, expires_at = $4 ` +
+	`UPDATE sessions SET token_hash = $2, last_used_at = $3, expires_at = $4, ` +
+	`retry_hash = $5, retry_sealed = $6, retry_until = $7 ` +
 	`WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $3 ` +
 	`RETURNING id, user_id, user_agent, ip, auth_methods, created_at, last_used_at, expires_at` +
 	`), spent AS (` +
@@ -150,7 +153,8 @@ const rotateSQL = `WITH rotated AS (` +
 // was rotated.
 func (s *sessionStore) rotateInOneStatement(ctx context.Context, r domain.Rotation) (*ent.Session, *ent.User, error) {
 	now := dbTime(r.Now)
-	rows, err := s.client.QueryContext(ctx, rotateSQL, r.PresentedHash, r.NextHash, now, dbTime(r.ExpiresAt))
+	hash, sealed, until := retryColumns(r)
+	rows, err := s.client.QueryContext(ctx, rotateSQL, r.PresentedHash, r.NextHash, now, dbTime(r.ExpiresAt), hash, sealed, until)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -180,6 +184,7 @@ func (s *sessionStore) rotateInOneStatement(ctx context.Context, r domain.Rotati
 // when no session was rotated.
 func (s *sessionStore) rotateInTx(ctx context.Context, r domain.Rotation) (sess *ent.Session, user *ent.User, err error) {
 	now := dbTime(r.Now)
+	hash, sealed, until := retryColumns(r)
 	active := []predicate.Session{
 		session.TokenHash(r.PresentedHash),
 		session.RevokedAtIsNil(),
@@ -193,12 +198,17 @@ func (s *sessionStore) rotateInTx(ctx context.Context, r domain.Rotation) (sess 
 		if err != nil {
 			return err
 		}
-		n, err := c.Session.Update().
+		update := c.Session.Update().
 			Where(append(active, session.ID(cur.ID))...).
 			SetTokenHash(r.NextHash).
 			SetLastUsedAt(now).
-			SetExpiresAt(dbTime(r.ExpiresAt)).
-			Save(ctx)
+			SetExpiresAt(dbTime(r.ExpiresAt))
+		if hash != nil {
+			update.SetRetryHash(*hash).SetRetrySealed(sealed).SetRetryUntil(*until)
+		} else {
+			update.ClearRetryHash().ClearRetrySealed().ClearRetryUntil()
+		}
+		n, err := update.Save(ctx)
 		if err != nil || n == 0 {
 			return err // n == 0: another rotation won; sess stays nil
 		}
@@ -376,4 +386,57 @@ func authMethodsFromEnt(column string) ([]domain.AuthMethod, error) {
 		methods[i] = m
 	}
 	return methods, nil
+}
+
+// retryColumns returns the retry columns a rotation writes: its retry
+// secret, or NULLs (nil) when it keeps none.
+func retryColumns(r domain.Rotation) (hash *string, sealed []byte, until *time.Time) {
+	if r.Retry == nil {
+		return nil, nil, nil
+	}
+	u := dbTime(r.RetryUntil)
+	return &r.PresentedHash, r.Retry, &u
+}
+
+func (s *sessionStore) Retry(ctx context.Context, hash string, now time.Time) (domain.Session, domain.User, []byte, error) {
+	const op = "retry rotation"
+	now = dbTime(now)
+	row, err := s.client.Session.Query().
+		Where(
+			session.RetryHash(hash), session.RetryUntilGT(now),
+			session.RevokedAtIsNil(), session.ExpiresAtGT(now),
+		).
+		WithUser().
+		Only(ctx)
+	if err != nil {
+		return domain.Session{}, domain.User{}, nil, ownedRowError(op, err)
+	}
+	u, err := userFromEnt(op, row.Edges.User)
+	if err != nil {
+		return domain.Session{}, domain.User{}, nil, err
+	}
+	sess, err := sessionFromEnt(op, row)
+	if err != nil {
+		return domain.Session{}, domain.User{}, nil, err
+	}
+	return sess, u, *row.RetrySealed, nil
+}
+
+func (s *sessionStore) ForgetExpiredRetries(ctx context.Context, now time.Time, limit int) (int, error) {
+	const op = "forget expired retry secrets"
+	if limit <= 0 {
+		return 0, nil
+	}
+	now = dbTime(now)
+	n, err := s.client.Session.Update().
+		Where(
+			session.RetryUntilLTE(now),
+			predicate.Session(firstExpired(session.Table, session.FieldID, session.FieldRetryUntil, now, limit)),
+		).
+		ClearRetryHash().ClearRetrySealed().ClearRetryUntil().
+		Save(ctx)
+	if err != nil {
+		return 0, ownedRowError(op, err)
+	}
+	return n, nil
 }

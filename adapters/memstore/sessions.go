@@ -1,6 +1,7 @@
 package memstore
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -105,6 +106,11 @@ func (s sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Ses
 		sess.ExpiresAt = dbTime(r.ExpiresAt)
 		d.putSession(sess)
 		d.rotated[r.PresentedHash] = id
+		if r.Retry != nil {
+			d.retries[id] = retrySecret{hash: r.PresentedHash, sealed: bytes.Clone(r.Retry), until: dbTime(r.RetryUntil)}
+		} else {
+			delete(d.retries, id)
+		}
 		if user, ok = d.users[sess.UserID]; !ok { // cannot be: users cascade to their sessions
 			return fmt.Errorf("memstore: rotate session: user: %w", domain.ErrNotFound)
 		}
@@ -217,6 +223,7 @@ func (d *data) deleteSessions(doomed map[domain.SessionID]bool) {
 	for id := range doomed {
 		delete(d.current, d.sessions[id].TokenHash)
 		delete(d.sessions, id)
+		delete(d.retries, id)
 	}
 	for hash, id := range d.rotated {
 		if doomed[id] {
@@ -240,4 +247,44 @@ func copyMethods(methods []domain.AuthMethod) []domain.AuthMethod {
 func sessionOut(sess domain.Session) domain.Session {
 	sess.Methods = copyMethods(sess.Methods)
 	return sess
+}
+
+func (s sessionStore) Retry(ctx context.Context, hash string, now time.Time) (domain.Session, domain.User, []byte, error) {
+	var (
+		sess   domain.Session
+		user   domain.User
+		sealed []byte
+	)
+	err := s.db.do(ctx, func(d *data) error {
+		id, ok := d.rotated[hash]
+		r, kept := d.retries[id]
+		if !ok || !kept || r.hash != hash || !now.Before(r.until) || !d.sessions[id].Active(now) {
+			return fmt.Errorf("memstore: retry rotation: %w", domain.ErrNotFound)
+		}
+		sess, user, sealed = d.sessions[id], d.users[d.sessions[id].UserID], bytes.Clone(r.sealed)
+		return nil
+	})
+	if err != nil {
+		return domain.Session{}, domain.User{}, nil, err
+	}
+	return sessionOut(sess), user, sealed, nil
+}
+
+func (s sessionStore) ForgetExpiredRetries(ctx context.Context, now time.Time, limit int) (int, error) {
+	n := 0
+	err := s.db.do(ctx, func(d *data) error {
+		var ended []domain.SessionID
+		for id, r := range d.retries {
+			if !now.Before(r.until) {
+				ended = append(ended, id)
+			}
+		}
+		slices.Sort(ended)
+		for _, id := range ended[:min(max(limit, 0), len(ended))] {
+			delete(d.retries, id)
+			n++
+		}
+		return nil
+	})
+	return n, err
 }

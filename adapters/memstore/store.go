@@ -231,7 +231,7 @@ func storesOn(db db) domain.Stores {
 }
 
 // data is the content of the database. Its values hold no pointers but
-// sessions' Methods, which the store never changes in place and copies
+// sessions' Methods and retry secrets, which the store never changes in place and copies
 // where sessions come in and go out, so a value read from a map is already
 // a copy the caller may change.
 type data struct {
@@ -241,6 +241,15 @@ type data struct {
 	sessions map[domain.SessionID]domain.Session
 	current  map[string]domain.SessionID // current refresh-token hash → session
 	rotated  map[string]domain.SessionID // rotated-away hash → session
+	retries  map[domain.SessionID]retrySecret
+}
+
+// retrySecret is what a session's last rotation kept for a retry (see
+// domain.Rotation.Retry).
+type retrySecret struct {
+	hash   string // the hash that rotation spent
+	sealed []byte // never changed in place once stored
+	until  time.Time
 }
 
 func newData() *data {
@@ -251,6 +260,7 @@ func newData() *data {
 		sessions: map[domain.SessionID]domain.Session{},
 		current:  map[string]domain.SessionID{},
 		rotated:  map[string]domain.SessionID{},
+		retries:  map[domain.SessionID]retrySecret{},
 	}
 }
 
@@ -262,6 +272,7 @@ func (d *data) clone() *data {
 		sessions: maps.Clone(d.sessions),
 		current:  maps.Clone(d.current),
 		rotated:  maps.Clone(d.rotated),
+		retries:  maps.Clone(d.retries),
 	}
 }
 

@@ -62,6 +62,9 @@ var (
 		{Name: "user_agent", Type: field.TypeString, Default: "", SchemaType: map[string]string{"postgres": "varchar(512)", "sqlite3": "varchar(512)"}},
 		{Name: "ip", Type: field.TypeString, Default: "", SchemaType: map[string]string{"postgres": "varchar(45)", "sqlite3": "varchar(45)"}},
 		{Name: "auth_methods", Type: field.TypeString, Default: ""},
+		{Name: "retry_hash", Type: field.TypeString, Nullable: true, SchemaType: map[string]string{"postgres": "varchar(64)", "sqlite3": "varchar(64)"}},
+		{Name: "retry_sealed", Type: field.TypeBytes, Nullable: true},
+		{Name: "retry_until", Type: field.TypeTime, Nullable: true},
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "created_at", Type: field.TypeTime, Default: schema.Expr("CURRENT_TIMESTAMP")},
 		{Name: "last_used_at", Type: field.TypeTime},
@@ -76,7 +79,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "sessions_users_sessions",
-				Columns:    []*schema.Column{SessionsColumns[9]},
+				Columns:    []*schema.Column{SessionsColumns[12]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -85,12 +88,22 @@ var (
 			{
 				Name:    "session_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{SessionsColumns[9]},
+				Columns: []*schema.Column{SessionsColumns[12]},
 			},
 			{
 				Name:    "session_expires_at",
 				Unique:  false,
+				Columns: []*schema.Column{SessionsColumns[8]},
+			},
+			{
+				Name:    "session_retry_hash",
+				Unique:  false,
 				Columns: []*schema.Column{SessionsColumns[5]},
+			},
+			{
+				Name:    "session_retry_until",
+				Unique:  false,
+				Columns: []*schema.Column{SessionsColumns[7]},
 			},
 		},
 	}

@@ -30,6 +30,13 @@ func (Session) Fields() []ent.Field {
 		// for an anonymous session. One text column rather than a table:
 		// the methods are read with the session, never queried by.
 		field.String("auth_methods").Default(""),
+		// The last rotation's retry secret: the hash it spent, the token it
+		// issued sealed under the spent one (domain.SealRetry), and until
+		// when a retry presenting the spent token gets that token again.
+		// All three are NULL outside the grace.
+		field.String("retry_hash").Optional().Nillable().Sensitive().SchemaType(varchar(64)),
+		field.Bytes("retry_sealed").Optional().Nillable().Sensitive(),
+		field.Time("retry_until").Optional().Nillable(),
 		field.Time("expires_at"),
 		field.Time("created_at").Immutable().
 			Annotations(entsql.DefaultExpr("CURRENT_TIMESTAMP")),
@@ -48,11 +55,14 @@ func (Session) Edges() []ent.Edge {
 	}
 }
 
-// Indexes of Session: by owner (listing, revoking all) and by expiry
-// (pruning).
+// Indexes of Session: by owner (listing, revoking all), by expiry
+// (pruning), by the hash a retry presents, and by the end of the retry
+// grace (forgetting the secrets whose grace ended).
 func (Session) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("user_id"),
 		index.Fields("expires_at"),
+		index.Fields("retry_hash"),
+		index.Fields("retry_until"),
 	}
 }

@@ -23,6 +23,12 @@ const (
 	FieldIP = "ip"
 	// FieldAuthMethods holds the string denoting the auth_methods field in the database.
 	FieldAuthMethods = "auth_methods"
+	// FieldRetryHash holds the string denoting the retry_hash field in the database.
+	FieldRetryHash = "retry_hash"
+	// FieldRetrySealed holds the string denoting the retry_sealed field in the database.
+	FieldRetrySealed = "retry_sealed"
+	// FieldRetryUntil holds the string denoting the retry_until field in the database.
+	FieldRetryUntil = "retry_until"
 	// FieldExpiresAt holds the string denoting the expires_at field in the database.
 	FieldExpiresAt = "expires_at"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
@@ -61,6 +67,9 @@ var Columns = []string{
 	FieldUserAgent,
 	FieldIP,
 	FieldAuthMethods,
+	FieldRetryHash,
+	FieldRetrySealed,
+	FieldRetryUntil,
 	FieldExpiresAt,
 	FieldCreatedAt,
 	FieldLastUsedAt,
@@ -119,6 +128,16 @@ func ByIP(opts ...sql.OrderTermOption) OrderOption {
 // ByAuthMethods orders the results by the auth_methods field.
 func ByAuthMethods(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAuthMethods, opts...).ToFunc()
+}
+
+// ByRetryHash orders the results by the retry_hash field.
+func ByRetryHash(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRetryHash, opts...).ToFunc()
+}
+
+// ByRetryUntil orders the results by the retry_until field.
+func ByRetryUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRetryUntil, opts...).ToFunc()
 }
 
 // ByExpiresAt orders the results by the expires_at field.

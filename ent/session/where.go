@@ -81,6 +81,21 @@ func AuthMethods(v string) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldAuthMethods, v))
 }
 
+// RetryHash applies equality check predicate on the "retry_hash" field. It's identical to RetryHashEQ.
+func RetryHash(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldRetryHash, v))
+}
+
+// RetrySealed applies equality check predicate on the "retry_sealed" field. It's identical to RetrySealedEQ.
+func RetrySealed(v []byte) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldRetrySealed, v))
+}
+
+// RetryUntil applies equality check predicate on the "retry_until" field. It's identical to RetryUntilEQ.
+func RetryUntil(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldRetryUntil, v))
+}
+
 // ExpiresAt applies equality check predicate on the "expires_at" field. It's identical to ExpiresAtEQ.
 func ExpiresAt(v time.Time) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldExpiresAt, v))
@@ -379,6 +394,181 @@ func AuthMethodsEqualFold(v string) predicate.Session {
 // AuthMethodsContainsFold applies the ContainsFold predicate on the "auth_methods" field.
 func AuthMethodsContainsFold(v string) predicate.Session {
 	return predicate.Session(sql.FieldContainsFold(FieldAuthMethods, v))
+}
+
+// RetryHashEQ applies the EQ predicate on the "retry_hash" field.
+func RetryHashEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldRetryHash, v))
+}
+
+// RetryHashNEQ applies the NEQ predicate on the "retry_hash" field.
+func RetryHashNEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldRetryHash, v))
+}
+
+// RetryHashIn applies the In predicate on the "retry_hash" field.
+func RetryHashIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldRetryHash, vs...))
+}
+
+// RetryHashNotIn applies the NotIn predicate on the "retry_hash" field.
+func RetryHashNotIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldRetryHash, vs...))
+}
+
+// RetryHashGT applies the GT predicate on the "retry_hash" field.
+func RetryHashGT(v string) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldRetryHash, v))
+}
+
+// RetryHashGTE applies the GTE predicate on the "retry_hash" field.
+func RetryHashGTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldRetryHash, v))
+}
+
+// RetryHashLT applies the LT predicate on the "retry_hash" field.
+func RetryHashLT(v string) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldRetryHash, v))
+}
+
+// RetryHashLTE applies the LTE predicate on the "retry_hash" field.
+func RetryHashLTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldRetryHash, v))
+}
+
+// RetryHashContains applies the Contains predicate on the "retry_hash" field.
+func RetryHashContains(v string) predicate.Session {
+	return predicate.Session(sql.FieldContains(FieldRetryHash, v))
+}
+
+// RetryHashHasPrefix applies the HasPrefix predicate on the "retry_hash" field.
+func RetryHashHasPrefix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasPrefix(FieldRetryHash, v))
+}
+
+// RetryHashHasSuffix applies the HasSuffix predicate on the "retry_hash" field.
+func RetryHashHasSuffix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasSuffix(FieldRetryHash, v))
+}
+
+// RetryHashIsNil applies the IsNil predicate on the "retry_hash" field.
+func RetryHashIsNil() predicate.Session {
+	return predicate.Session(sql.FieldIsNull(FieldRetryHash))
+}
+
+// RetryHashNotNil applies the NotNil predicate on the "retry_hash" field.
+func RetryHashNotNil() predicate.Session {
+	return predicate.Session(sql.FieldNotNull(FieldRetryHash))
+}
+
+// RetryHashEqualFold applies the EqualFold predicate on the "retry_hash" field.
+func RetryHashEqualFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldEqualFold(FieldRetryHash, v))
+}
+
+// RetryHashContainsFold applies the ContainsFold predicate on the "retry_hash" field.
+func RetryHashContainsFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldContainsFold(FieldRetryHash, v))
+}
+
+// RetrySealedEQ applies the EQ predicate on the "retry_sealed" field.
+func RetrySealedEQ(v []byte) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldRetrySealed, v))
+}
+
+// RetrySealedNEQ applies the NEQ predicate on the "retry_sealed" field.
+func RetrySealedNEQ(v []byte) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldRetrySealed, v))
+}
+
+// RetrySealedIn applies the In predicate on the "retry_sealed" field.
+func RetrySealedIn(vs ...[]byte) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldRetrySealed, vs...))
+}
+
+// RetrySealedNotIn applies the NotIn predicate on the "retry_sealed" field.
+func RetrySealedNotIn(vs ...[]byte) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldRetrySealed, vs...))
+}
+
+// RetrySealedGT applies the GT predicate on the "retry_sealed" field.
+func RetrySealedGT(v []byte) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldRetrySealed, v))
+}
+
+// RetrySealedGTE applies the GTE predicate on the "retry_sealed" field.
+func RetrySealedGTE(v []byte) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldRetrySealed, v))
+}
+
+// RetrySealedLT applies the LT predicate on the "retry_sealed" field.
+func RetrySealedLT(v []byte) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldRetrySealed, v))
+}
+
+// RetrySealedLTE applies the LTE predicate on the "retry_sealed" field.
+func RetrySealedLTE(v []byte) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldRetrySealed, v))
+}
+
+// RetrySealedIsNil applies the IsNil predicate on the "retry_sealed" field.
+func RetrySealedIsNil() predicate.Session {
+	return predicate.Session(sql.FieldIsNull(FieldRetrySealed))
+}
+
+// RetrySealedNotNil applies the NotNil predicate on the "retry_sealed" field.
+func RetrySealedNotNil() predicate.Session {
+	return predicate.Session(sql.FieldNotNull(FieldRetrySealed))
+}
+
+// RetryUntilEQ applies the EQ predicate on the "retry_until" field.
+func RetryUntilEQ(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldRetryUntil, v))
+}
+
+// RetryUntilNEQ applies the NEQ predicate on the "retry_until" field.
+func RetryUntilNEQ(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldRetryUntil, v))
+}
+
+// RetryUntilIn applies the In predicate on the "retry_until" field.
+func RetryUntilIn(vs ...time.Time) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldRetryUntil, vs...))
+}
+
+// RetryUntilNotIn applies the NotIn predicate on the "retry_until" field.
+func RetryUntilNotIn(vs ...time.Time) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldRetryUntil, vs...))
+}
+
+// RetryUntilGT applies the GT predicate on the "retry_until" field.
+func RetryUntilGT(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldRetryUntil, v))
+}
+
+// RetryUntilGTE applies the GTE predicate on the "retry_until" field.
+func RetryUntilGTE(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldRetryUntil, v))
+}
+
+// RetryUntilLT applies the LT predicate on the "retry_until" field.
+func RetryUntilLT(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldRetryUntil, v))
+}
+
+// RetryUntilLTE applies the LTE predicate on the "retry_until" field.
+func RetryUntilLTE(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldRetryUntil, v))
+}
+
+// RetryUntilIsNil applies the IsNil predicate on the "retry_until" field.
+func RetryUntilIsNil() predicate.Session {
+	return predicate.Session(sql.FieldIsNull(FieldRetryUntil))
+}
+
+// RetryUntilNotNil applies the NotNil predicate on the "retry_until" field.
+func RetryUntilNotNil() predicate.Session {
+	return predicate.Session(sql.FieldNotNull(FieldRetryUntil))
 }
 
 // ExpiresAtEQ applies the EQ predicate on the "expires_at" field.

@@ -33,6 +33,10 @@ func RunSessionStore(t *testing.T, newSubject NewSubject) {
 		"MethodsRoundTrip":              sessionMethodsRoundTrip,
 		"ZeroMethodRejected":            sessionZeroMethodRejected,
 		"LongUserAgentClipped":          sessionLongUserAgentClipped,
+		"RetryWithinTheGrace":           sessionRetryWithinTheGrace,
+		"RetryEndsWithTheNextRotation":  sessionRetryEndsWithTheNextRotation,
+		"RetryOfARevokedSession":        sessionRetryOfARevokedSession,
+		"ForgetExpiredRetries":          sessionForgetExpiredRetries,
 	}
 	for name, run := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -413,4 +417,105 @@ func sessionLongUserAgentClipped(t *testing.T, s domain.Stores) {
 	got, err := s.Sessions.ByID(ctx, created.ID)
 	require.NoError(t, err)
 	assert.Equal(t, want, got.UserAgent)
+}
+
+// rotateWithRetry rotates the session whose current hash is hashOf(from) to
+// hashOf(to) at now, keeping secret as its retry secret for grace.
+func rotateWithRetry(t *testing.T, s domain.Stores, from, to string, secret []byte, now time.Time, grace time.Duration) domain.Session {
+	t.Helper()
+	rotated, _, err := s.Sessions.Rotate(context.Background(), domain.Rotation{
+		PresentedHash: hashOf(from), NextHash: hashOf(to), Now: now, ExpiresAt: now.Add(time.Hour),
+		Retry: secret, RetryUntil: now.Add(grace),
+	})
+	require.NoError(t, err)
+	return rotated
+}
+
+// sessionRetryWithinTheGrace: a rotation's retry secret is handed back for
+// the hash it spent, with its session and user, until the grace ends, as
+// often as it is asked for, and not for any other hash.
+func sessionRetryWithinTheGrace(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	createSession(t, s, u.ID, hashOf("retry-0"), t0.Add(time.Hour))
+	rotated := rotateWithRetry(t, s, "retry-0", "retry-1", []byte("sealed child"), t0, 10*time.Second)
+
+	for range 2 {
+		sess, owner, secret, err := s.Sessions.Retry(ctx, hashOf("retry-0"), t0.Add(5*time.Second))
+		require.NoError(t, err)
+		assert.Equal(t, rotated.ID, sess.ID)
+		assert.Equal(t, hashOf("retry-1"), sess.TokenHash, "the session as the rotation left it")
+		assert.Equal(t, u, owner)
+		assert.Equal(t, []byte("sealed child"), secret)
+	}
+	_, _, _, err := s.Sessions.Retry(ctx, hashOf("retry-0"), t0.Add(10*time.Second))
+	require.ErrorIs(t, err, domain.ErrNotFound, "the grace ends at RetryUntil")
+	_, _, _, err = s.Sessions.Retry(ctx, hashOf("retry-1"), t0.Add(time.Second))
+	require.ErrorIs(t, err, domain.ErrNotFound, "the current hash has spent nothing")
+	_, _, _, err = s.Sessions.Retry(ctx, hashOf("unknown"), t0.Add(time.Second))
+	require.ErrorIs(t, err, domain.ErrNotFound)
+}
+
+// sessionRetryEndsWithTheNextRotation: once the token a rotation issued is
+// rotated in turn, the earlier retry secret is gone, whether or not the
+// new rotation keeps one of its own.
+func sessionRetryEndsWithTheNextRotation(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	createSession(t, s, u.ID, hashOf("next-0"), t0.Add(time.Hour))
+	rotateWithRetry(t, s, "next-0", "next-1", []byte("first"), t0, time.Minute)
+	rotateWithRetry(t, s, "next-1", "next-2", []byte("second"), t0.Add(time.Second), time.Minute)
+
+	_, _, _, err := s.Sessions.Retry(ctx, hashOf("next-0"), t0.Add(2*time.Second))
+	require.ErrorIs(t, err, domain.ErrNotFound, "an ancestor two rotations back has no retry")
+	_, _, secret, err := s.Sessions.Retry(ctx, hashOf("next-1"), t0.Add(2*time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, []byte("second"), secret)
+
+	_, _, err = s.Sessions.Rotate(ctx, domain.Rotation{
+		PresentedHash: hashOf("next-2"), NextHash: hashOf("next-3"), Now: t0.Add(3 * time.Second), ExpiresAt: t0.Add(time.Hour),
+	})
+	require.NoError(t, err)
+	_, _, _, err = s.Sessions.Retry(ctx, hashOf("next-1"), t0.Add(4*time.Second))
+	require.ErrorIs(t, err, domain.ErrNotFound, "a rotation without a retry secret removes the last one")
+	_, _, _, err = s.Sessions.Retry(ctx, hashOf("next-2"), t0.Add(4*time.Second))
+	require.ErrorIs(t, err, domain.ErrNotFound)
+}
+
+// sessionRetryOfARevokedSession: a revoked session answers no retry.
+func sessionRetryOfARevokedSession(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	sess := createSession(t, s, u.ID, hashOf("revoked-0"), t0.Add(time.Hour))
+	rotateWithRetry(t, s, "revoked-0", "revoked-1", []byte("sealed"), t0, time.Minute)
+	require.NoError(t, s.Sessions.Revoke(ctx, sess.ID, t0.Add(time.Second)))
+	_, _, _, err := s.Sessions.Retry(ctx, hashOf("revoked-0"), t0.Add(2*time.Second))
+	require.ErrorIs(t, err, domain.ErrNotFound)
+}
+
+// sessionForgetExpiredRetries: the secrets whose grace ended go, at most
+// limit at a time; live ones stay.
+func sessionForgetExpiredRetries(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	for _, name := range []string{"a", "b", "live"} {
+		createSession(t, s, u.ID, hashOf("forget-"+name), t0.Add(time.Hour))
+	}
+	rotateWithRetry(t, s, "forget-a", "forget-a1", []byte("a"), t0, time.Second)
+	rotateWithRetry(t, s, "forget-b", "forget-b1", []byte("b"), t0, 2*time.Second)
+	rotateWithRetry(t, s, "forget-live", "forget-live1", []byte("live"), t0, time.Minute)
+
+	n, err := s.Sessions.ForgetExpiredRetries(ctx, t0.Add(2*time.Second), 1)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "at most limit")
+	n, err = s.Sessions.ForgetExpiredRetries(ctx, t0.Add(2*time.Second), 10)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the other ended one")
+	n, err = s.Sessions.ForgetExpiredRetries(ctx, t0.Add(2*time.Second), 10)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+
+	_, _, secret, err := s.Sessions.Retry(ctx, hashOf("forget-live"), t0.Add(30*time.Second))
+	require.NoError(t, err, "a live secret stays")
+	assert.Equal(t, []byte("live"), secret)
 }
