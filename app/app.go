@@ -22,6 +22,10 @@ type Config struct {
 	AccessTokenTTL  time.Duration // how long an access token verifies
 	RefreshTokenTTL time.Duration // how long a session lives after its last refresh
 	RateLimitsOff   bool          // disables every rate limit (benchmarks, load tests)
+	// RefreshReuseGrace is how long after a rotation the token it spent
+	// still gets the same successor, for a client that lost the answer
+	// (GATEHOUSE_REFRESH_REUSE_GRACE); 0 makes every second use reuse.
+	RefreshReuseGrace time.Duration
 }
 
 // Ports are the ports the use cases run on. New hands each capability only
@@ -53,6 +57,9 @@ func New(ctx context.Context, p Ports, cfg Config) (*App, error) {
 	if cfg.AccessTokenTTL <= 0 || cfg.RefreshTokenTTL <= 0 {
 		return nil, fmt.Errorf("app: token lifetimes must be positive")
 	}
+	if cfg.RefreshReuseGrace < 0 {
+		return nil, fmt.Errorf("app: the refresh reuse grace must not be negative")
+	}
 	dummy, _ := domain.NewOpaqueToken()
 	dummyHash, err := p.Hasher.Hash(ctx, dummy)
 	if err != nil {
@@ -70,6 +77,7 @@ func New(ctx context.Context, p Ports, cfg Config) (*App, error) {
 		Auth: &Auth{
 			users: p.Stores.Users, sessions: p.Stores.Sessions, tx: p.Transactor, hasher: p.Hasher, accessTokens: p.AccessTokens,
 			clock: p.Clock, log: p.Logger, limits: limits, mails: mails, kernel: kernel, dummyHash: dummyHash,
+			retryGrace: cfg.RefreshReuseGrace,
 		},
 		Account: &Account{
 			stores: p.Stores, tx: p.Transactor, clock: p.Clock, log: p.Logger,

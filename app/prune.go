@@ -40,6 +40,7 @@ func newMaintenance(p Ports) *Maintenance {
 		kinds: []pruneKind{
 			{"tokens", p.Stores.Tokens.DeleteExpired},
 			{"sessions", p.Stores.Sessions.DeleteExpired},
+			{"retry_secrets", p.Stores.Sessions.ForgetExpiredRetries},
 			{"rate_limits", p.Standalone.RateLimits.DeleteExpired},
 		},
 		locker: p.Standalone.Locker, clock: p.Clock, log: p.Logger,
@@ -52,16 +53,18 @@ type PruneReport struct {
 	// deleted nothing.
 	Skipped bool
 	// Deleted counts the expired rows deleted, by kind: "tokens" (single-use
-	// tokens), "sessions" and "rate_limits" (rate-limit windows). Every
-	// kind a run reached has an entry.
+	// tokens), "sessions", "retry_secrets" (those of refresh rotations whose
+	// grace ended) and "rate_limits" (rate-limit windows). Every kind a run
+	// reached has an entry.
 	Deleted map[string]int
 	// Partial means a kind reached the bound of batches of one run, so
 	// expired rows may be left for the next.
 	Partial bool
 }
 
-// Prune deletes expired tokens, sessions and rate-limit windows, in
-// bounded batches, so that one run is bounded however much has piled up.
+// Prune deletes expired tokens, sessions, retry secrets and rate-limit
+// windows, in bounded batches, so that one run is bounded however much has
+// piled up.
 // Only one replica prunes at a time: when another holds the prune lock,
 // Prune deletes nothing and reports Skipped. Deleting what has expired is
 // safe to repeat, so a lock lost with its connection costs at most

@@ -23,7 +23,7 @@ import (
 
 // deleted is PruneReport.Deleted of a run that reached every kind.
 func deleted(tokens, sessions, rateLimits int) map[string]int {
-	return map[string]int{"tokens": tokens, "sessions": sessions, "rate_limits": rateLimits}
+	return map[string]int{"tokens": tokens, "sessions": sessions, "retry_secrets": 0, "rate_limits": rateLimits}
 }
 
 // deleteSpy stands between Prune and a store's DeleteExpired: it records

@@ -11,10 +11,13 @@ import (
 
 // Refresh rotates the session whose current refresh token is refreshToken:
 // the token is spent, and the client gets a new one with a fresh access
-// token carrying the user's current tier. Presenting a token that was
-// already rotated away revokes its whole session and returns
-// domain.ErrRefreshTokenReused; an unknown, expired or revoked one returns
-// domain.ErrInvalidRefreshToken.
+// token carrying the user's current tier. A client that lost the answer
+// may present the spent token again within Config.RefreshReuseGrace, as
+// long as its successor has not been used: it gets the same successor
+// again, however often it retries. Presenting a token that was rotated
+// away otherwise (older, or after the grace, or after its successor was
+// used) revokes its whole session and returns domain.ErrRefreshTokenReused;
+// an unknown, expired or revoked one returns domain.ErrInvalidRefreshToken.
 func (a *Auth) Refresh(ctx context.Context, refreshToken string) (Tokens, error) {
 	if !domain.WellFormedOpaqueToken(refreshToken) {
 		return Tokens{}, domain.ErrInvalidRefreshToken
@@ -25,9 +28,18 @@ func (a *Auth) Refresh(ctx context.Context, refreshToken string) (Tokens, error)
 
 	// A rotation is atomic by itself (SessionStore.Rotate), and it is all
 	// a refresh needs from the database, so it runs outside a unit of work.
-	session, user, err := a.sessions.Rotate(ctx, domain.Rotation{
+	rotation := domain.Rotation{
 		PresentedHash: presented, NextHash: nextHash, Now: now, ExpiresAt: now.Add(a.kernel.refreshTTL),
-	})
+	}
+	if a.retryGrace > 0 {
+		rotation.Retry, rotation.RetryUntil = domain.SealRetry(refreshToken, next), now.Add(a.retryGrace)
+	}
+	session, user, err := a.sessions.Rotate(ctx, rotation)
+	if errors.Is(err, domain.ErrNotFound) && a.retryGrace > 0 {
+		// Of concurrent refreshes with one token, the losers get here once
+		// the winner has committed, and so find its retry secret.
+		session, user, next, err = a.retried(ctx, refreshToken, presented, now)
+	}
 	if errors.Is(err, domain.ErrNotFound) {
 		return Tokens{}, a.refuseRefresh(ctx, presented, now)
 	}
@@ -35,6 +47,21 @@ func (a *Auth) Refresh(ctx context.Context, refreshToken string) (Tokens, error)
 		return Tokens{}, fmt.Errorf("app: refresh: %w", err)
 	}
 	return a.kernel.issue(ctx, grant{user: user, session: session, refresh: next}, now)
+}
+
+// retried returns the session, user and refresh token that the rotation
+// which spent refreshToken (whose hash is presented) issued, while its
+// retry secret lives, or domain.ErrNotFound.
+func (a *Auth) retried(ctx context.Context, refreshToken, presented string, now time.Time) (domain.Session, domain.User, string, error) {
+	session, user, sealed, err := a.sessions.Retry(ctx, presented, now)
+	if err != nil {
+		return domain.Session{}, domain.User{}, "", err
+	}
+	next, err := domain.OpenRetry(refreshToken, sealed)
+	if err != nil {
+		return domain.Session{}, domain.User{}, "", fmt.Errorf("retry secret of session %s: %w", session.ID, err)
+	}
+	return session, user, next, nil
 }
 
 // refuseRefresh returns why the refresh token with hash presented could

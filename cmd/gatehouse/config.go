@@ -23,11 +23,13 @@ type config struct {
 	HTTPAddr        string
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
-	Secret          string // empty: the embedded default keeps a local one
-	LogLevel        slog.Level
-	Mail            mail.Settings
-	RateLimitsOff   bool
-	PruneInterval   time.Duration // 0: this replica never prunes
+	// RefreshReuseGrace is GATEHOUSE_REFRESH_REUSE_GRACE (app.Config).
+	RefreshReuseGrace time.Duration
+	Secret            string // empty: the embedded default keeps a local one
+	LogLevel          slog.Level
+	Mail              mail.Settings
+	RateLimitsOff     bool
+	PruneInterval     time.Duration // 0: this replica never prunes
 	// ShutdownDelay is how long serve goes on serving, not ready, after it
 	// is told to stop, so that load balancers take it out of rotation
 	// before it stops accepting connections.
@@ -60,6 +62,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		PprofAddr:     readPprofAddr(r),
 	}
 	c.AccessTokenTTL, c.RefreshTokenTTL = readTokenTTLs(r)
+	c.RefreshReuseGrace = readRefreshReuseGrace(r)
 	c.ShutdownDelay, c.ShutdownGrace = readShutdown(r)
 	requireSecretWithPostgres(r, c.Database, c.Secret)
 	return c, r.Err()
@@ -102,6 +105,21 @@ func readTokenTTLs(r *setting.Reader) (access, refresh time.Duration) {
 		r.Fail("GATEHOUSE_REFRESH_TOKEN_TTL", "must be longer than GATEHOUSE_ACCESS_TOKEN_TTL")
 	}
 	return access, refresh
+}
+
+// maxRefreshReuseGrace bounds GATEHOUSE_REFRESH_REUSE_GRACE: a client
+// retries a lost refresh within seconds, and a longer grace only widens
+// the window in which a stolen spent token still yields its successor.
+const maxRefreshReuseGrace = 5 * time.Minute
+
+// readRefreshReuseGrace reads GATEHOUSE_REFRESH_REUSE_GRACE: how long the
+// token a refresh spent still gets the same successor.
+func readRefreshReuseGrace(r *setting.Reader) time.Duration {
+	grace := r.NonNegativeDuration("GATEHOUSE_REFRESH_REUSE_GRACE", 10*time.Second)
+	if grace > maxRefreshReuseGrace {
+		r.Fail("GATEHOUSE_REFRESH_REUSE_GRACE", "must be at most %s", maxRefreshReuseGrace)
+	}
+	return grace
 }
 
 // readRateLimitsOff reads GATEHOUSE_RATE_LIMITS: whether every limit is

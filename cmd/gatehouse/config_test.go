@@ -22,6 +22,7 @@ func TestConfigDefaultsNeedNoConfiguration(t *testing.T) {
 	assert.Equal(t, "http://localhost:8080", c.HTTP.PublicURL)
 	assert.Equal(t, 15*time.Minute, c.AccessTokenTTL)
 	assert.Equal(t, 720*time.Hour, c.RefreshTokenTTL)
+	assert.Equal(t, 10*time.Second, c.RefreshReuseGrace)
 	assert.Empty(t, c.Secret)
 	assert.Empty(t, c.HTTP.TrustedProxies)
 	assert.Nil(t, c.Mail.SMTP, "emails go to the log")
@@ -37,29 +38,31 @@ func TestConfigDefaultsNeedNoConfiguration(t *testing.T) {
 
 func TestConfigReadsEveryVariable(t *testing.T) {
 	c, err := loadConfig(env(map[string]string{
-		"GATEHOUSE_DATABASE_URL":      "postgres://gatehouse@db:5432/gatehouse",
-		"GATEHOUSE_HTTP_ADDR":         "127.0.0.1:9000",
-		"GATEHOUSE_PUBLIC_URL":        "https://auth.example.com/",
-		"GATEHOUSE_ACCESS_TOKEN_TTL":  "5m",
-		"GATEHOUSE_REFRESH_TOKEN_TTL": "24h",
-		"GATEHOUSE_SECRET":            "0123456789abcdef0123456789abcdef",
-		"GATEHOUSE_LOG_LEVEL":         "DEBUG",
-		"GATEHOUSE_TRUSTED_PROXIES":   "10.0.0.0/8, 192.0.2.1,2001:db8::/32",
-		"GATEHOUSE_SMTP_URL":          "smtps://mailer:s3cret@smtp.example.com",
-		"GATEHOUSE_MAIL_FROM":         "Example Auth <auth@example.com>",
-		"GATEHOUSE_ADMIN_API_KEY":     "admin-key-admin-key-admin-key-admin-key",
-		"GATEHOUSE_RATE_LIMITS":       "off",
-		"GATEHOUSE_PRUNE_INTERVAL":    "off",
-		"GATEHOUSE_SHUTDOWN_DELAY":    "0s",
-		"GATEHOUSE_SHUTDOWN_GRACE":    "45s",
-		"GATEHOUSE_REQUEST_TIMEOUT":   "30s",
-		"GATEHOUSE_PPROF_ADDR":        "[::1]:6060",
+		"GATEHOUSE_DATABASE_URL":        "postgres://gatehouse@db:5432/gatehouse",
+		"GATEHOUSE_HTTP_ADDR":           "127.0.0.1:9000",
+		"GATEHOUSE_PUBLIC_URL":          "https://auth.example.com/",
+		"GATEHOUSE_ACCESS_TOKEN_TTL":    "5m",
+		"GATEHOUSE_REFRESH_TOKEN_TTL":   "24h",
+		"GATEHOUSE_REFRESH_REUSE_GRACE": "0s",
+		"GATEHOUSE_SECRET":              "0123456789abcdef0123456789abcdef",
+		"GATEHOUSE_LOG_LEVEL":           "DEBUG",
+		"GATEHOUSE_TRUSTED_PROXIES":     "10.0.0.0/8, 192.0.2.1,2001:db8::/32",
+		"GATEHOUSE_SMTP_URL":            "smtps://mailer:s3cret@smtp.example.com",
+		"GATEHOUSE_MAIL_FROM":           "Example Auth <auth@example.com>",
+		"GATEHOUSE_ADMIN_API_KEY":       "admin-key-admin-key-admin-key-admin-key",
+		"GATEHOUSE_RATE_LIMITS":         "off",
+		"GATEHOUSE_PRUNE_INTERVAL":      "off",
+		"GATEHOUSE_SHUTDOWN_DELAY":      "0s",
+		"GATEHOUSE_SHUTDOWN_GRACE":      "45s",
+		"GATEHOUSE_REQUEST_TIMEOUT":     "30s",
+		"GATEHOUSE_PPROF_ADDR":          "[::1]:6060",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, "postgres", c.Database.Dialect())
 	assert.Equal(t, "https://auth.example.com", c.HTTP.PublicURL, "the trailing slash goes")
 	assert.Equal(t, 5*time.Minute, c.AccessTokenTTL)
 	assert.Equal(t, 24*time.Hour, c.RefreshTokenTTL)
+	assert.Zero(t, c.RefreshReuseGrace, "0s: strict")
 	assert.Equal(t, "DEBUG", c.LogLevel.String())
 	assert.Equal(t, []netip.Prefix{
 		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.1/32"), netip.MustParsePrefix("2001:db8::/32"),
@@ -94,6 +97,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"negative shutdown delay":   {map[string]string{"GATEHOUSE_SHUTDOWN_DELAY": "-1s"}, "GATEHOUSE_SHUTDOWN_DELAY: \"-1s\" must not be negative"},
 		"pprof on every interface":  {map[string]string{"GATEHOUSE_PPROF_ADDR": ":6060"}, "GATEHOUSE_PPROF_ADDR: \":6060\" is not a loopback"},
 		"pprof on a public address": {map[string]string{"GATEHOUSE_PPROF_ADDR": "192.0.2.1:6060"}, "GATEHOUSE_PPROF_ADDR"},
+		"negative reuse grace":      {map[string]string{"GATEHOUSE_REFRESH_REUSE_GRACE": "-1s"}, "GATEHOUSE_REFRESH_REUSE_GRACE: \"-1s\" must not be negative"},
+		"long reuse grace":          {map[string]string{"GATEHOUSE_REFRESH_REUSE_GRACE": "1h"}, "GATEHOUSE_REFRESH_REUSE_GRACE: must be at most 5m0s"},
 		"bad shutdown grace":        {map[string]string{"GATEHOUSE_SHUTDOWN_GRACE": "soon"}, "GATEHOUSE_SHUTDOWN_GRACE"},
 		"zero shutdown grace":       {map[string]string{"GATEHOUSE_SHUTDOWN_GRACE": "0s"}, "GATEHOUSE_SHUTDOWN_GRACE: \"0s\" must be positive"},
 	} {

@@ -186,6 +186,9 @@ func exerciseAccount(t *testing.T, base, issuer string) {
 	require.NotNil(t, me.Email, "GET /v1/me: %s", body)
 	assert.Equal(t, email, *me.Email)
 
+	// The successor refreshes, and the token it replaced is then spent:
+	// presenting it again is reuse, not a retry.
+	authenticate(t, base, "/v1/auth/refresh", map[string]string{"refresh_token": refreshed.RefreshToken}, http.StatusOK)
 	status, _, body = call(t, http.MethodPost, base+"/v1/auth/refresh", "", map[string]string{"refresh_token": login.RefreshToken})
 	assert.Equal(t, http.StatusUnauthorized, status, "a spent refresh token: %s", body)
 	var problem struct{ Code string }

@@ -17,6 +17,7 @@ var sharedScenarios = []struct {
 	{"Login", testLogin},
 	{"RefreshRotation", testRefreshRotation},
 	{"RefreshRace", testRefreshRace},
+	{"RefreshRetry", testRefreshRetry},
 	{"Logout", testLogout},
 	{"JWTAttacks", testJWTAttacks},
 	{"JWKS", testJWKS},
