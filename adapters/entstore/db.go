@@ -296,3 +296,17 @@ func firstExpired(table, idColumn, expiresColumn string, now time.Time, limit in
 		s.Where(entsql.In(s.C(idColumn), ids))
 	}
 }
+
+// firstEnded is firstExpired without the order: at most limit rows whose
+// endColumn is at or before now, whichever the scan meets first, for a
+// column with no index to read in order.
+func firstEnded(table, idColumn, endColumn string, now time.Time, limit int) func(*entsql.Selector) {
+	return func(s *entsql.Selector) {
+		ids := entsql.Dialect(s.Dialect()).
+			Select(idColumn).
+			From(entsql.Table(table)).
+			Where(entsql.LTE(endColumn, now)).
+			Limit(limit)
+		s.Where(entsql.In(s.C(idColumn), ids))
+	}
+}

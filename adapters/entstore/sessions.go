@@ -403,6 +403,10 @@ func (s *sessionStore) Retry(ctx context.Context, hash string, now time.Time) (d
 	now = dbTime(now)
 	row, err := s.client.Session.Query().
 		Where(
+			// The spent hash's row in rotated_tokens leads to the session
+			// by unique indexes; the retry columns have none (see
+			// ent/schema).
+			session.HasRotatedTokensWith(rotatedtoken.TokenHash(hash)),
 			session.RetryHash(hash), session.RetryUntilGT(now),
 			session.RevokedAtIsNil(), session.ExpiresAtGT(now),
 		).
@@ -431,7 +435,7 @@ func (s *sessionStore) ForgetExpiredRetries(ctx context.Context, now time.Time, 
 	n, err := s.client.Session.Update().
 		Where(
 			session.RetryUntilLTE(now),
-			predicate.Session(firstExpired(session.Table, session.FieldID, session.FieldRetryUntil, now, limit)),
+			predicate.Session(firstEnded(session.Table, session.FieldID, session.FieldRetryUntil, now, limit)),
 		).
 		ClearRetryHash().ClearRetrySealed().ClearRetryUntil().
 		Save(ctx)

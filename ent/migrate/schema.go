@@ -95,16 +95,6 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{SessionsColumns[8]},
 			},
-			{
-				Name:    "session_retry_hash",
-				Unique:  false,
-				Columns: []*schema.Column{SessionsColumns[5]},
-			},
-			{
-				Name:    "session_retry_until",
-				Unique:  false,
-				Columns: []*schema.Column{SessionsColumns[7]},
-			},
 		},
 	}
 	// SigningKeysColumns holds the columns for the "signing_keys" table.

@@ -55,14 +55,14 @@ func (Session) Edges() []ent.Edge {
 	}
 }
 
-// Indexes of Session: by owner (listing, revoking all), by expiry
-// (pruning), by the hash a retry presents, and by the end of the retry
-// grace (forgetting the secrets whose grace ended).
+// Indexes of Session: by owner (listing, revoking all) and by expiry
+// (pruning). The retry columns have none: every rotation rewrites them,
+// and each index would cost every refresh an insert. A retry finds its
+// session through rotated_tokens' unique hash, and pruning the ended
+// retry secrets scans.
 func (Session) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("user_id"),
 		index.Fields("expires_at"),
-		index.Fields("retry_hash"),
-		index.Fields("retry_until"),
 	}
 }
