@@ -122,4 +122,6 @@ func TestSessionsOfADeletedUser(t *testing.T) {
 	require.NoError(t, e.Store.Stores().Users.Delete(ctx, tokens.User.ID))
 	_, err := e.Account.Sessions(ctx, e.Claims(t, tokens.AccessToken))
 	require.ErrorIs(t, err, domain.ErrInvalidAccessToken)
+	require.ErrorIs(t, e.Account.RevokeOtherSessions(ctx, e.Claims(t, tokens.AccessToken)), domain.ErrInvalidAccessToken)
+	require.ErrorIs(t, e.Account.RevokeAllSessions(ctx, e.Claims(t, tokens.AccessToken)), domain.ErrInvalidAccessToken)
 }

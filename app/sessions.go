@@ -52,3 +52,32 @@ func (a *Account) RevokeSession(ctx context.Context, c domain.Claims, id domain.
 	}
 	return nil
 }
+
+// RevokeOtherSessions revokes every session of the caller but the one the
+// claims belong to: signing out everywhere else. A user deleted since the
+// token was issued gives domain.ErrInvalidAccessToken, as Me does.
+func (a *Account) RevokeOtherSessions(ctx context.Context, c domain.Claims) error {
+	return a.revokeAll(ctx, c, c.SessionID)
+}
+
+// RevokeAllSessions revokes every session of the caller, the current one
+// included: signing out everywhere. Access tokens already issued stay
+// valid until they expire.
+func (a *Account) RevokeAllSessions(ctx context.Context, c domain.Claims) error {
+	return a.revokeAll(ctx, c, "")
+}
+
+// revokeAll revokes the sessions of the claims' user but except (none when
+// empty) and logs how many it revoked.
+func (a *Account) revokeAll(ctx context.Context, c domain.Claims, except domain.SessionID) error {
+	user, err := a.users.named(ctx, c)
+	if err != nil {
+		return err
+	}
+	n, err := a.stores.Sessions.RevokeAllForUser(ctx, user.ID, except, a.clock.Now())
+	if err != nil {
+		return fmt.Errorf("app: revoke sessions: %w", err)
+	}
+	a.log.InfoContext(ctx, "sessions revoked", "user_id", user.ID, "count", n, "kept_current", except != "")
+	return nil
+}

@@ -56,6 +56,22 @@ func (s *server) revokeSession(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// revokeOtherSessions signs the bearer out everywhere else.
+func (s *server) revokeOtherSessions(c echo.Context) error {
+	if err := s.account.RevokeOtherSessions(c.Request().Context(), claimsOf(c)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// revokeAllSessions signs the bearer out everywhere, here included.
+func (s *server) revokeAllSessions(c echo.Context) error {
+	if err := s.account.RevokeAllSessions(c.Request().Context(), claimsOf(c)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
 // pathParam returns the path parameter name, percent-decoded (Echo leaves
 // it as the client escaped it). A value that does not decode names nothing:
 // domain.ErrNotFound.

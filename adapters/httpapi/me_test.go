@@ -269,3 +269,47 @@ func percentEncoded(s string) string {
 	}
 	return b.String()
 }
+
+func TestRevokeOtherSessionsKeepsOnlyTheCurrentOne(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ada := h.register("ada@example.com")
+	others := []tokenBody{
+		h.post("/v1/auth/login", `{"email":"ada@example.com","password":"`+password+`"}`).tokens(t, http.StatusOK),
+		h.post("/v1/auth/login", `{"email":"ada@example.com","password":"`+password+`"}`).tokens(t, http.StatusOK),
+	}
+	bob := h.register("bob@example.com")
+
+	res := h.call(http.MethodPost, "/v1/me/sessions/revoke-others", ada.AccessToken, "")
+	require.Equal(t, http.StatusNoContent, res.status, "body: %s", res.body)
+
+	for _, o := range others {
+		h.post("/v1/auth/refresh", `{"refresh_token":"`+o.RefreshToken+`"}`).
+			requireProblem(t, http.StatusUnauthorized, "invalid_refresh_token")
+	}
+	sessions := h.sessions(ada.AccessToken).Sessions
+	require.Len(t, sessions, 1)
+	assert.True(t, sessions[0].Current, "the calling session stays")
+	h.post("/v1/auth/refresh", `{"refresh_token":"`+ada.RefreshToken+`"}`).tokens(t, http.StatusOK)
+	h.post("/v1/auth/refresh", `{"refresh_token":"`+bob.RefreshToken+`"}`).tokens(t, http.StatusOK) // another user's stay
+}
+
+func TestRevokeAllSessionsSignsOutEverywhere(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ada := h.register("ada@example.com")
+	other := h.post("/v1/auth/login", `{"email":"ada@example.com","password":"`+password+`"}`).tokens(t, http.StatusOK)
+	bob := h.register("bob@example.com")
+
+	res := h.call(http.MethodDelete, "/v1/me/sessions", ada.AccessToken, "")
+	require.Equal(t, http.StatusNoContent, res.status, "body: %s", res.body)
+
+	for _, tk := range []tokenBody{ada, other} {
+		h.post("/v1/auth/refresh", `{"refresh_token":"`+tk.RefreshToken+`"}`).
+			requireProblem(t, http.StatusUnauthorized, "invalid_refresh_token")
+	}
+	assert.Empty(t, h.sessions(ada.AccessToken).Sessions, "the access token still works until it expires, on no session")
+	h.post("/v1/auth/refresh", `{"refresh_token":"`+bob.RefreshToken+`"}`).tokens(t, http.StatusOK)
+
+	h.call(http.MethodDelete, "/v1/me/sessions", "", "").requireProblem(t, http.StatusUnauthorized, "invalid_token")
+}

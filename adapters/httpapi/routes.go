@@ -19,6 +19,8 @@ func (s *server) routes(e *echo.Echo) {
 	e.GET("/v1/me", s.me, s.requireBearer)
 	e.DELETE("/v1/me", s.deleteMe, s.requireBearer)
 	e.GET("/v1/me/sessions", s.sessions, s.requireBearer)
+	e.DELETE("/v1/me/sessions", s.revokeAllSessions, s.requireBearer)
+	e.POST("/v1/me/sessions/revoke-others", s.revokeOtherSessions, s.requireBearer)
 	e.DELETE("/v1/me/sessions/:id", s.revokeSession, s.requireBearer)
 
 	// Without a key the admin API is not registered at all, so that every
