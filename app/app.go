@@ -26,6 +26,10 @@ type Config struct {
 	// still gets the same successor, for a client that lost the answer
 	// (GATEHOUSE_REFRESH_REUSE_GRACE); 0 makes every second use reuse.
 	RefreshReuseGrace time.Duration
+	// SessionMaxAge, unless zero, is a session's absolute lifetime
+	// (GATEHOUSE_SESSION_MAX_AGE): refreshes never extend a session past
+	// it, however active.
+	SessionMaxAge time.Duration
 }
 
 // Ports are the ports the use cases run on. New hands each capability only
@@ -57,8 +61,8 @@ func New(ctx context.Context, p Ports, cfg Config) (*App, error) {
 	if cfg.AccessTokenTTL <= 0 || cfg.RefreshTokenTTL <= 0 {
 		return nil, fmt.Errorf("app: token lifetimes must be positive")
 	}
-	if cfg.RefreshReuseGrace < 0 {
-		return nil, fmt.Errorf("app: the refresh reuse grace must not be negative")
+	if cfg.RefreshReuseGrace < 0 || cfg.SessionMaxAge < 0 {
+		return nil, fmt.Errorf("app: the refresh reuse grace and the session max age must not be negative")
 	}
 	dummy, _ := domain.NewOpaqueToken()
 	dummyHash, err := p.Hasher.Hash(ctx, dummy)
@@ -71,6 +75,7 @@ func New(ctx context.Context, p Ports, cfg Config) (*App, error) {
 	background := &background{log: p.Logger}
 	kernel := &kernel{
 		accessTokens: p.AccessTokens, accessTTL: cfg.AccessTokenTTL, refreshTTL: cfg.RefreshTokenTTL,
+		maxAge: cfg.SessionMaxAge,
 	}
 	users := &users{store: p.Stores.Users}
 	return &App{

@@ -30,6 +30,7 @@ func (a *Auth) Refresh(ctx context.Context, refreshToken string) (Tokens, error)
 	// a refresh needs from the database, so it runs outside a unit of work.
 	rotation := domain.Rotation{
 		PresentedHash: presented, NextHash: nextHash, Now: now, ExpiresAt: now.Add(a.kernel.refreshTTL),
+		MaxAge: a.kernel.maxAge,
 	}
 	if a.retryGrace > 0 {
 		rotation.Retry, rotation.RetryUntil = domain.SealRetry(refreshToken, next), now.Add(a.retryGrace)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/app"
 	"github.com/gatehouse-auth/gatehouse/domain"
+	"github.com/gatehouse-auth/gatehouse/test/apptest"
 )
 
 func TestRefreshRotatesTheToken(t *testing.T) {
@@ -139,4 +140,24 @@ func TestLogoutWithARotatedAwayTokenRevokesTheSession(t *testing.T) {
 	require.NoError(t, e.Auth.Logout(ctx, first.RefreshToken))
 	_, err = e.Auth.Refresh(ctx, second.RefreshToken)
 	require.ErrorIs(t, err, domain.ErrInvalidRefreshToken)
+}
+
+func TestRefreshesNeverExtendASessionPastItsMaxAge(t *testing.T) {
+	e := newEnv(t, apptest.WithConfig(func(c *app.Config) { c.SessionMaxAge = 2 * time.Hour }))
+	ctx := context.Background()
+	tokens := e.register(t, "aged@example.com")
+	started := e.Clock.Now()
+	assert.Equal(t, started.Add(2*time.Hour), sessionOf(t, e, tokens.RefreshToken).ExpiresAt,
+		"a new session lives its max age, shorter than the idle lifetime")
+
+	for range 3 {
+		e.Clock.Advance(30 * time.Minute)
+		var err error
+		tokens, err = e.Auth.Refresh(ctx, tokens.RefreshToken)
+		require.NoError(t, err)
+		assert.Equal(t, started.Add(2*time.Hour), sessionOf(t, e, tokens.RefreshToken).ExpiresAt, "refreshes do not extend it")
+	}
+	e.Clock.Advance(30 * time.Minute)
+	_, err := e.Auth.Refresh(ctx, tokens.RefreshToken)
+	require.ErrorIs(t, err, domain.ErrInvalidRefreshToken, "at its max age the session ends, however active")
 }

@@ -45,6 +45,7 @@ type kernel struct {
 	accessTokens domain.AccessTokens
 	accessTTL    time.Duration
 	refreshTTL   time.Duration
+	maxAge       time.Duration // 0: sessions have no absolute lifetime
 }
 
 // grant is what start hands back: a session created in a unit of work that
@@ -70,7 +71,7 @@ func (k *kernel) start(ctx context.Context, tx domain.Stores, in signIn, now tim
 		Methods:    in.methods,
 		CreatedAt:  now,
 		LastUsedAt: now,
-		ExpiresAt:  now.Add(k.refreshTTL),
+		ExpiresAt:  now.Add(k.firstLifetime()),
 	})
 	if err != nil {
 		return grant{}, err
@@ -96,4 +97,13 @@ func (k *kernel) issue(ctx context.Context, g grant, now time.Time) (Tokens, err
 		return Tokens{}, fmt.Errorf("app: issue access token: %w", err)
 	}
 	return Tokens{AccessToken: access, ExpiresIn: k.accessTTL, RefreshToken: g.refresh, User: g.user}, nil
+}
+
+// firstLifetime is how long a new session lives before its first
+// refresh: its idle lifetime, unless its absolute one is shorter.
+func (k *kernel) firstLifetime() time.Duration {
+	if k.maxAge > 0 && k.maxAge < k.refreshTTL {
+		return k.maxAge
+	}
+	return k.refreshTTL
 }

@@ -73,7 +73,8 @@ type SessionStore interface {
 	// Rotate replaces the current refresh-token hash of the session whose
 	// current hash is r.PresentedHash, provided the session is active at
 	// r.Now, and records the presented hash as rotated away. It sets
-	// LastUsedAt to r.Now and ExpiresAt to r.ExpiresAt and returns the
+	// LastUsedAt to r.Now and ExpiresAt to r.ExpiresAt (cut to CreatedAt
+	// plus r.MaxAge when that is set) and returns the
 	// updated session with its user, as one atomic step whether or not it
 	// runs in a unit of work: a refresh needs nothing else from the
 	// database. Of any number of concurrent rotations of one hash, exactly

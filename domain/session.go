@@ -55,6 +55,10 @@ type Rotation struct {
 	NextHash      string    // hash of the refresh token that replaces it
 	Now           time.Time // becomes LastUsedAt; the session must be active at Now
 	ExpiresAt     time.Time // the session's new expiry
+	// MaxAge, unless zero, is the session's absolute lifetime: the new
+	// expiry is cut to the session's CreatedAt plus MaxAge, so refreshes
+	// never extend a session past it.
+	MaxAge time.Duration
 	// Retry, unless nil, is the next token sealed under the presented one
 	// (SealRetry), kept with the session until RetryUntil so that a client
 	// that lost the answer can present its token again and get the same

@@ -137,9 +137,11 @@ func (s *sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Se
 // find the hash changed and update nothing (READ COMMITTED re-checks the
 // condition on the new row version), so exactly one wins, and a retry
 // (Retry) that follows a losing rotation sees the winner's retry secret.
-// $5 to $7 are that secret, or NULLs.
+// $5 to $7 are that secret, or NULLs; $8 is the session's absolute
+// lifetime in microseconds, or NULL (LEAST skips a NULL).
 const rotateSQL = `WITH rotated AS (` +
-	`UPDATE sessions SET token_hash = $2, last_used_at = $3, expires_at = $4, ` +
+	`UPDATE sessions SET token_hash = $2, last_used_at = $3, ` +
+	`expires_at = LEAST($4, created_at + $8 * interval '1 microsecond'), ` +
 	`retry_hash = $5, retry_sealed = $6, retry_until = $7 ` +
 	`WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $3 ` +
 	`RETURNING id, user_id, user_agent, ip, auth_methods, created_at, last_used_at, expires_at` +
@@ -154,7 +156,12 @@ const rotateSQL = `WITH rotated AS (` +
 func (s *sessionStore) rotateInOneStatement(ctx context.Context, r domain.Rotation) (*ent.Session, *ent.User, error) {
 	now := dbTime(r.Now)
 	hash, sealed, until := retryColumns(r)
-	rows, err := s.client.QueryContext(ctx, rotateSQL, r.PresentedHash, r.NextHash, now, dbTime(r.ExpiresAt), hash, sealed, until)
+	var maxAge *int64
+	if r.MaxAge > 0 {
+		us := r.MaxAge.Microseconds()
+		maxAge = &us
+	}
+	rows, err := s.client.QueryContext(ctx, rotateSQL, r.PresentedHash, r.NextHash, now, dbTime(r.ExpiresAt), hash, sealed, until, maxAge)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -198,11 +205,15 @@ func (s *sessionStore) rotateInTx(ctx context.Context, r domain.Rotation) (sess 
 		if err != nil {
 			return err
 		}
+		expires := dbTime(r.ExpiresAt)
+		if r.MaxAge > 0 && cur.CreatedAt.Add(r.MaxAge).Before(expires) {
+			expires = dbTime(cur.CreatedAt.Add(r.MaxAge))
+		}
 		update := c.Session.Update().
 			Where(append(active, session.ID(cur.ID))...).
 			SetTokenHash(r.NextHash).
 			SetLastUsedAt(now).
-			SetExpiresAt(dbTime(r.ExpiresAt))
+			SetExpiresAt(expires)
 		if hash != nil {
 			update.SetRetryHash(*hash).SetRetrySealed(sealed).SetRetryUntil(*until)
 		} else {

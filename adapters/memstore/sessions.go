@@ -104,6 +104,9 @@ func (s sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Ses
 		sess.TokenHash = r.NextHash
 		sess.LastUsedAt = dbTime(r.Now)
 		sess.ExpiresAt = dbTime(r.ExpiresAt)
+		if r.MaxAge > 0 && sess.CreatedAt.Add(r.MaxAge).Before(sess.ExpiresAt) {
+			sess.ExpiresAt = sess.CreatedAt.Add(r.MaxAge)
+		}
 		d.putSession(sess)
 		d.rotated[r.PresentedHash] = id
 		if r.Retry != nil {

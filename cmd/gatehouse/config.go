@@ -25,11 +25,13 @@ type config struct {
 	RefreshTokenTTL time.Duration
 	// RefreshReuseGrace is GATEHOUSE_REFRESH_REUSE_GRACE (app.Config).
 	RefreshReuseGrace time.Duration
-	Secret            string // empty: the embedded default keeps a local one
-	LogLevel          slog.Level
-	Mail              mail.Settings
-	RateLimitsOff     bool
-	PruneInterval     time.Duration // 0: this replica never prunes
+	// SessionMaxAge is GATEHOUSE_SESSION_MAX_AGE (app.Config); 0: none.
+	SessionMaxAge time.Duration
+	Secret        string // empty: the embedded default keeps a local one
+	LogLevel      slog.Level
+	Mail          mail.Settings
+	RateLimitsOff bool
+	PruneInterval time.Duration // 0: this replica never prunes
 	// ShutdownDelay is how long serve goes on serving, not ready, after it
 	// is told to stop, so that load balancers take it out of rotation
 	// before it stops accepting connections.
@@ -63,6 +65,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c.AccessTokenTTL, c.RefreshTokenTTL = readTokenTTLs(r)
 	c.RefreshReuseGrace = readRefreshReuseGrace(r)
+	c.SessionMaxAge = readSessionMaxAge(r, c.AccessTokenTTL)
 	c.ShutdownDelay, c.ShutdownGrace = readShutdown(r)
 	requireSecretWithPostgres(r, c.Database, c.Secret)
 	return c, r.Err()
@@ -120,6 +123,19 @@ func readRefreshReuseGrace(r *setting.Reader) time.Duration {
 		r.Fail("GATEHOUSE_REFRESH_REUSE_GRACE", "must be at most %s", maxRefreshReuseGrace)
 	}
 	return grace
+}
+
+// readSessionMaxAge reads GATEHOUSE_SESSION_MAX_AGE, a session's absolute
+// lifetime: unset means none, and a set one must outlast an access token.
+func readSessionMaxAge(r *setting.Reader, access time.Duration) time.Duration {
+	if r.String("GATEHOUSE_SESSION_MAX_AGE", "") == "" {
+		return 0
+	}
+	maxAge := r.PositiveDuration("GATEHOUSE_SESSION_MAX_AGE", 0)
+	if maxAge != 0 && maxAge <= access {
+		r.Fail("GATEHOUSE_SESSION_MAX_AGE", "must be longer than GATEHOUSE_ACCESS_TOKEN_TTL")
+	}
+	return maxAge
 }
 
 // readRateLimitsOff reads GATEHOUSE_RATE_LIMITS: whether every limit is

@@ -23,6 +23,7 @@ func TestConfigDefaultsNeedNoConfiguration(t *testing.T) {
 	assert.Equal(t, 15*time.Minute, c.AccessTokenTTL)
 	assert.Equal(t, 720*time.Hour, c.RefreshTokenTTL)
 	assert.Equal(t, 10*time.Second, c.RefreshReuseGrace)
+	assert.Zero(t, c.SessionMaxAge, "no absolute session lifetime unless asked for")
 	assert.Empty(t, c.Secret)
 	assert.Empty(t, c.HTTP.TrustedProxies)
 	assert.Nil(t, c.Mail.SMTP, "emails go to the log")
@@ -44,6 +45,7 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"GATEHOUSE_ACCESS_TOKEN_TTL":    "5m",
 		"GATEHOUSE_REFRESH_TOKEN_TTL":   "24h",
 		"GATEHOUSE_REFRESH_REUSE_GRACE": "0s",
+		"GATEHOUSE_SESSION_MAX_AGE":     "2160h",
 		"GATEHOUSE_SECRET":              "0123456789abcdef0123456789abcdef",
 		"GATEHOUSE_LOG_LEVEL":           "DEBUG",
 		"GATEHOUSE_TRUSTED_PROXIES":     "10.0.0.0/8, 192.0.2.1,2001:db8::/32",
@@ -63,6 +65,7 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 	assert.Equal(t, 5*time.Minute, c.AccessTokenTTL)
 	assert.Equal(t, 24*time.Hour, c.RefreshTokenTTL)
 	assert.Zero(t, c.RefreshReuseGrace, "0s: strict")
+	assert.Equal(t, 2160*time.Hour, c.SessionMaxAge)
 	assert.Equal(t, "DEBUG", c.LogLevel.String())
 	assert.Equal(t, []netip.Prefix{
 		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.1/32"), netip.MustParsePrefix("2001:db8::/32"),
@@ -99,6 +102,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"pprof on a public address": {map[string]string{"GATEHOUSE_PPROF_ADDR": "192.0.2.1:6060"}, "GATEHOUSE_PPROF_ADDR"},
 		"negative reuse grace":      {map[string]string{"GATEHOUSE_REFRESH_REUSE_GRACE": "-1s"}, "GATEHOUSE_REFRESH_REUSE_GRACE: \"-1s\" must not be negative"},
 		"long reuse grace":          {map[string]string{"GATEHOUSE_REFRESH_REUSE_GRACE": "1h"}, "GATEHOUSE_REFRESH_REUSE_GRACE: must be at most 5m0s"},
+		"bad session max age":       {map[string]string{"GATEHOUSE_SESSION_MAX_AGE": "90d"}, "GATEHOUSE_SESSION_MAX_AGE: \"90d\" is not a Go duration"},
+		"short session max age":     {map[string]string{"GATEHOUSE_SESSION_MAX_AGE": "10m"}, "GATEHOUSE_SESSION_MAX_AGE: must be longer than GATEHOUSE_ACCESS_TOKEN_TTL"},
 		"bad shutdown grace":        {map[string]string{"GATEHOUSE_SHUTDOWN_GRACE": "soon"}, "GATEHOUSE_SHUTDOWN_GRACE"},
 		"zero shutdown grace":       {map[string]string{"GATEHOUSE_SHUTDOWN_GRACE": "0s"}, "GATEHOUSE_SHUTDOWN_GRACE: \"0s\" must be positive"},
 	} {

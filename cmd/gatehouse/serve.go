@@ -89,7 +89,7 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 		Logger:       log,
 	}, app.Config{
 		AccessTokenTTL: c.AccessTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL, RateLimitsOff: c.RateLimitsOff,
-		RefreshReuseGrace: c.RefreshReuseGrace,
+		RefreshReuseGrace: c.RefreshReuseGrace, SessionMaxAge: c.SessionMaxAge,
 	})
 	if err != nil {
 		return err

@@ -37,6 +37,7 @@ func RunSessionStore(t *testing.T, newSubject NewSubject) {
 		"RetryEndsWithTheNextRotation":  sessionRetryEndsWithTheNextRotation,
 		"RetryOfARevokedSession":        sessionRetryOfARevokedSession,
 		"ForgetExpiredRetries":          sessionForgetExpiredRetries,
+		"MaxAgeCutsTheExpiry":           sessionMaxAgeCutsTheExpiry,
 	}
 	for name, run := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -518,4 +519,31 @@ func sessionForgetExpiredRetries(t *testing.T, s domain.Stores) {
 	_, _, secret, err := s.Sessions.Retry(ctx, hashOf("forget-live"), t0.Add(30*time.Second))
 	require.NoError(t, err, "a live secret stays")
 	assert.Equal(t, []byte("live"), secret)
+}
+
+// sessionMaxAgeCutsTheExpiry: a rotation never extends a session past its
+// CreatedAt plus the rotation's MaxAge; within it, the expiry it asks for
+// stands.
+func sessionMaxAgeCutsTheExpiry(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	createSession(t, s, u.ID, hashOf("aged-0"), t0.Add(time.Hour))
+	later := t0.Add(30 * time.Minute)
+
+	rotated, _, err := s.Sessions.Rotate(ctx, domain.Rotation{
+		PresentedHash: hashOf("aged-0"), NextHash: hashOf("aged-1"), Now: later,
+		ExpiresAt: later.Add(time.Hour), MaxAge: 2 * time.Hour,
+	})
+	require.NoError(t, err)
+	requireSameTime(t, later.Add(time.Hour), rotated.ExpiresAt, "within the max age the asked expiry stands")
+
+	rotated, _, err = s.Sessions.Rotate(ctx, domain.Rotation{
+		PresentedHash: hashOf("aged-1"), NextHash: hashOf("aged-2"), Now: later,
+		ExpiresAt: later.Add(24 * time.Hour), MaxAge: 2 * time.Hour,
+	})
+	require.NoError(t, err)
+	requireSameTime(t, t0.Add(2*time.Hour), rotated.ExpiresAt, "cut to CreatedAt + MaxAge")
+	got, err := s.Sessions.ByID(ctx, rotated.ID)
+	require.NoError(t, err)
+	requireSameTime(t, t0.Add(2*time.Hour), got.ExpiresAt, "as stored")
 }
