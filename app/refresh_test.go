@@ -157,7 +157,13 @@ func TestRefreshesNeverExtendASessionPastItsMaxAge(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, started.Add(2*time.Hour), sessionOf(t, e, tokens.RefreshToken).ExpiresAt, "refreshes do not extend it")
 	}
-	e.Clock.Advance(30 * time.Minute)
-	_, err := e.Auth.Refresh(ctx, tokens.RefreshToken)
+	e.Clock.Advance(20 * time.Minute)
+	tokens, err := e.Auth.Refresh(ctx, tokens.RefreshToken)
+	require.NoError(t, err)
+	assert.Equal(t, 10*time.Minute, tokens.ExpiresIn, "the access token ends with the session, before its usual 15 minutes")
+	assert.Equal(t, started.Add(2*time.Hour), e.Claims(t, tokens.AccessToken).ExpiresAt)
+
+	e.Clock.Advance(10 * time.Minute)
+	_, err = e.Auth.Refresh(ctx, tokens.RefreshToken)
 	require.ErrorIs(t, err, domain.ErrInvalidRefreshToken, "at its max age the session ends, however active")
 }

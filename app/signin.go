@@ -84,6 +84,12 @@ func (k *kernel) start(ctx context.Context, tx domain.Stores, in signIn, now tim
 // unit of work that started or rotated the session has committed.
 func (k *kernel) issue(ctx context.Context, g grant, now time.Time) (Tokens, error) {
 	jti, _ := domain.NewOpaqueToken()
+	// An access token never outlives its session (which a session's
+	// absolute lifetime may end sooner than the access-token TTL).
+	expires := now.Add(k.accessTTL)
+	if g.session.ExpiresAt.Before(expires) {
+		expires = g.session.ExpiresAt
+	}
 	access, err := k.accessTokens.Issue(ctx, domain.Claims{
 		ID:            jti,
 		Subject:       g.user.ID,
@@ -91,12 +97,12 @@ func (k *kernel) issue(ctx context.Context, g grant, now time.Time) (Tokens, err
 		Tier:          g.user.Tier,
 		EmailVerified: g.user.EmailVerified,
 		IssuedAt:      now,
-		ExpiresAt:     now.Add(k.accessTTL),
+		ExpiresAt:     expires,
 	})
 	if err != nil {
 		return Tokens{}, fmt.Errorf("app: issue access token: %w", err)
 	}
-	return Tokens{AccessToken: access, ExpiresIn: k.accessTTL, RefreshToken: g.refresh, User: g.user}, nil
+	return Tokens{AccessToken: access, ExpiresIn: expires.Sub(now), RefreshToken: g.refresh, User: g.user}, nil
 }
 
 // firstLifetime is how long a new session lives before its first

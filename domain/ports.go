@@ -74,7 +74,8 @@ type SessionStore interface {
 	// current hash is r.PresentedHash, provided the session is active at
 	// r.Now, and records the presented hash as rotated away. It sets
 	// LastUsedAt to r.Now and ExpiresAt to r.ExpiresAt (cut to CreatedAt
-	// plus r.MaxAge when that is set) and returns the
+	// plus r.MaxAge when that is set; a session already past it does not
+	// rotate) and returns the
 	// updated session with its user, as one atomic step whether or not it
 	// runs in a unit of work: a refresh needs nothing else from the
 	// database. Of any number of concurrent rotations of one hash, exactly

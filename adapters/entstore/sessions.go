@@ -138,12 +138,14 @@ func (s *sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Se
 // condition on the new row version), so exactly one wins, and a retry
 // (Retry) that follows a losing rotation sees the winner's retry secret.
 // $5 to $7 are that secret, or NULLs; $8 is the session's absolute
-// lifetime in microseconds, or NULL (LEAST skips a NULL).
+// lifetime in microseconds, or NULL (LEAST skips a NULL): a session past it
+// does not rotate, and a rotation never extends one beyond it.
 const rotateSQL = `WITH rotated AS (` +
 	`UPDATE sessions SET token_hash = $2, last_used_at = $3, ` +
-	`expires_at = LEAST($4, created_at + $8 * interval '1 microsecond'), ` +
+	`expires_at = LEAST($4, created_at + $8::bigint * interval '1 microsecond'), ` +
 	`retry_hash = $5, retry_sealed = $6, retry_until = $7 ` +
 	`WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $3 ` +
+	`AND ($8::bigint IS NULL OR created_at + $8::bigint * interval '1 microsecond' > $3) ` +
 	`RETURNING id, user_id, user_agent, ip, auth_methods, created_at, last_used_at, expires_at` +
 	`), spent AS (` +
 	`INSERT INTO rotated_tokens (token_hash, session_id, rotated_at) SELECT $1, id, $3 FROM rotated` +
@@ -204,6 +206,9 @@ func (s *sessionStore) rotateInTx(ctx context.Context, r domain.Rotation) (sess 
 		}
 		if err != nil {
 			return err
+		}
+		if r.MaxAge > 0 && !cur.CreatedAt.Add(r.MaxAge).After(now) {
+			return nil // past its absolute lifetime: as good as expired
 		}
 		expires := dbTime(r.ExpiresAt)
 		if r.MaxAge > 0 && cur.CreatedAt.Add(r.MaxAge).Before(expires) {

@@ -90,7 +90,8 @@ func (s sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Ses
 	)
 	err := s.db.do(ctx, func(d *data) error {
 		id, ok := d.current[r.PresentedHash]
-		if !ok || !d.sessions[id].Active(r.Now) {
+		if !ok || !d.sessions[id].Active(r.Now) ||
+			(r.MaxAge > 0 && !d.sessions[id].CreatedAt.Add(r.MaxAge).After(r.Now)) {
 			return fmt.Errorf("memstore: rotate session: %w", domain.ErrNotFound)
 		}
 		if owner, ok := d.current[r.NextHash]; ok && owner != id {

@@ -33,7 +33,8 @@ func (Session) Fields() []ent.Field {
 		// The last rotation's retry secret: the hash it spent, the token it
 		// issued sealed under the spent one (domain.SealRetry), and until
 		// when a retry presenting the spent token gets that token again.
-		// All three are NULL outside the grace.
+		// All three are NULL when the last rotation kept no secret, and
+		// pruning clears them once the grace has ended.
 		field.String("retry_hash").Optional().Nillable().Sensitive().SchemaType(varchar(64)),
 		field.Bytes("retry_sealed").Optional().Nillable().Sensitive(),
 		field.Time("retry_until").Optional().Nillable(),

@@ -546,4 +546,13 @@ func sessionMaxAgeCutsTheExpiry(t *testing.T, s domain.Stores) {
 	got, err := s.Sessions.ByID(ctx, rotated.ID)
 	require.NoError(t, err)
 	requireSameTime(t, t0.Add(2*time.Hour), got.ExpiresAt, "as stored")
+
+	// A session whose expiry was set before the max age was (a deployment
+	// that sets it later) does not rotate once past it.
+	createSession(t, s, u.ID, hashOf("old-0"), t0.Add(720*time.Hour))
+	_, _, err = s.Sessions.Rotate(ctx, domain.Rotation{
+		PresentedHash: hashOf("old-0"), NextHash: hashOf("old-1"), Now: t0.Add(3 * time.Hour),
+		ExpiresAt: t0.Add(723 * time.Hour), MaxAge: 2 * time.Hour,
+	})
+	require.ErrorIs(t, err, domain.ErrNotFound, "past its absolute lifetime a session is done")
 }
