@@ -93,14 +93,7 @@ func TestConcurrentRefreshesRotateOnceAndLeaveAtMostOneUsableDescendant(t *testi
 	ctx := context.Background()
 	tokens := e.register(t, "racer@example.com")
 
-	const n = 20
-	results := make([]app.Tokens, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { results[i], errs[i] = e.Auth.Refresh(ctx, tokens.RefreshToken) })
-	}
-	wg.Wait()
+	results, errs := refreshAtOnce(e, tokens.RefreshToken, 20)
 
 	rotated, usable := 0, 0
 	for i, err := range errs {
@@ -166,4 +159,17 @@ func TestRefreshesNeverExtendASessionPastItsMaxAge(t *testing.T) {
 	e.Clock.Advance(10 * time.Minute)
 	_, err = e.Auth.Refresh(ctx, tokens.RefreshToken)
 	require.ErrorIs(t, err, domain.ErrInvalidRefreshToken, "at its max age the session ends, however active")
+}
+
+// refreshAtOnce refreshes token from n goroutines at once and returns what
+// each got.
+func refreshAtOnce(e *env, token string, n int) ([]app.Tokens, []error) {
+	results := make([]app.Tokens, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { results[i], errs[i] = e.Auth.Refresh(context.Background(), token) })
+	}
+	wg.Wait()
+	return results, errs
 }

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -79,14 +78,7 @@ func TestConcurrentRefreshesWithinTheGraceShareOneSuccessor(t *testing.T) {
 	ctx := context.Background()
 	reg := e.register(t, "tabs@example.com")
 
-	const n = 20
-	results := make([]app.Tokens, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { results[i], errs[i] = e.Auth.Refresh(ctx, reg.RefreshToken) })
-	}
-	wg.Wait()
+	results, errs := refreshAtOnce(e, reg.RefreshToken, 20)
 	for i, err := range errs {
 		require.NoError(t, err, "refresh %d", i)
 		assert.Equal(t, results[0].RefreshToken, results[i].RefreshToken, "refresh %d got the one successor", i)
