@@ -75,14 +75,13 @@ func New(ctx context.Context, p Ports, cfg Config) (*App, error) {
 	background := &background{log: p.Logger}
 	kernel := &kernel{
 		accessTokens: p.AccessTokens, accessTTL: cfg.AccessTokenTTL, refreshTTL: cfg.RefreshTokenTTL,
-		maxAge: cfg.SessionMaxAge,
+		maxAge: cfg.SessionMaxAge, retryGrace: cfg.RefreshReuseGrace,
 	}
 	users := &users{store: p.Stores.Users}
 	return &App{
 		Auth: &Auth{
 			users: p.Stores.Users, sessions: p.Stores.Sessions, tx: p.Transactor, hasher: p.Hasher, accessTokens: p.AccessTokens,
 			clock: p.Clock, log: p.Logger, limits: limits, mails: mails, kernel: kernel, dummyHash: dummyHash,
-			retryGrace: cfg.RefreshReuseGrace,
 		},
 		Account: &Account{
 			stores: p.Stores, tx: p.Transactor, clock: p.Clock, log: p.Logger,

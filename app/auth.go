@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/gatehouse-auth/gatehouse/domain"
 )
@@ -24,8 +23,6 @@ type Auth struct {
 	// dummyHash is verified when a login names no account, so that an
 	// unknown email costs as much time as a wrong password.
 	dummyHash string
-	// retryGrace is Config.RefreshReuseGrace.
-	retryGrace time.Duration
 }
 
 // Authenticate verifies an access token and returns its claims. It returns

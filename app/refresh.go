@@ -23,20 +23,13 @@ func (a *Auth) Refresh(ctx context.Context, refreshToken string) (Tokens, error)
 		return Tokens{}, domain.ErrInvalidRefreshToken
 	}
 	presented := domain.HashToken(refreshToken)
-	next, nextHash := domain.NewOpaqueToken()
 	now := a.clock.Now()
 
 	// A rotation is atomic by itself (SessionStore.Rotate), and it is all
 	// a refresh needs from the database, so it runs outside a unit of work.
-	rotation := domain.Rotation{
-		PresentedHash: presented, NextHash: nextHash, Now: now, ExpiresAt: now.Add(a.kernel.refreshTTL),
-		MaxAge: a.kernel.maxAge,
-	}
-	if a.retryGrace > 0 {
-		rotation.Retry, rotation.RetryUntil = domain.SealRetry(refreshToken, next), now.Add(a.retryGrace)
-	}
+	rotation, next := a.kernel.rotation(refreshToken, presented, now)
 	session, user, err := a.sessions.Rotate(ctx, rotation)
-	if errors.Is(err, domain.ErrNotFound) && a.retryGrace > 0 {
+	if errors.Is(err, domain.ErrNotFound) && rotation.Retry != nil {
 		// Of concurrent refreshes with one token, the losers get here once
 		// the winner has committed, and so find its retry secret.
 		session, user, next, err = a.retried(ctx, refreshToken, presented, now)

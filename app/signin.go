@@ -46,6 +46,7 @@ type kernel struct {
 	accessTTL    time.Duration
 	refreshTTL   time.Duration
 	maxAge       time.Duration // 0: sessions have no absolute lifetime
+	retryGrace   time.Duration // 0: a rotation keeps no retry secret
 }
 
 // grant is what start hands back: a session created in a unit of work that
@@ -112,4 +113,20 @@ func (k *kernel) firstLifetime() time.Duration {
 		return k.maxAge
 	}
 	return k.refreshTTL
+}
+
+// rotation is the rotation that refreshing with refreshToken (whose hash
+// is presented) asks of the session store at now, with the secret of the
+// token that replaces it. Within the reuse grace it keeps that token
+// sealed under refreshToken, for a retry.
+func (k *kernel) rotation(refreshToken, presented string, now time.Time) (domain.Rotation, string) {
+	next, nextHash := domain.NewOpaqueToken()
+	r := domain.Rotation{
+		PresentedHash: presented, NextHash: nextHash, Now: now,
+		ExpiresAt: now.Add(k.refreshTTL), MaxAge: k.maxAge,
+	}
+	if k.retryGrace > 0 {
+		r.Retry, r.RetryUntil = domain.SealRetry(refreshToken, next), now.Add(k.retryGrace)
+	}
+	return r, next
 }
