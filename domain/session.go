@@ -67,3 +67,19 @@ type Rotation struct {
 	Retry      []byte
 	RetryUntil time.Time
 }
+
+// Expiry returns the expiry that r gives a session created at created:
+// r.ExpiresAt, cut to created plus r.MaxAge when that is set. ok is false
+// when the session is already past its absolute lifetime at r.Now and must
+// not rotate. Stores that rotate in code call it; one that rotates in SQL
+// says the same there.
+func (r Rotation) Expiry(created time.Time) (expires time.Time, ok bool) {
+	if r.MaxAge == 0 {
+		return r.ExpiresAt, true
+	}
+	end := created.Add(r.MaxAge)
+	if end.Before(r.ExpiresAt) {
+		return end, end.After(r.Now)
+	}
+	return r.ExpiresAt, end.After(r.Now)
+}

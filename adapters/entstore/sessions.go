@@ -207,18 +207,15 @@ func (s *sessionStore) rotateInTx(ctx context.Context, r domain.Rotation) (sess 
 		if err != nil {
 			return err
 		}
-		if r.MaxAge > 0 && !cur.CreatedAt.Add(r.MaxAge).After(now) {
+		expires, young := r.Expiry(cur.CreatedAt)
+		if !young {
 			return nil // past its absolute lifetime: as good as expired
-		}
-		expires := dbTime(r.ExpiresAt)
-		if r.MaxAge > 0 && cur.CreatedAt.Add(r.MaxAge).Before(expires) {
-			expires = dbTime(cur.CreatedAt.Add(r.MaxAge))
 		}
 		update := c.Session.Update().
 			Where(append(active, session.ID(cur.ID))...).
 			SetTokenHash(r.NextHash).
 			SetLastUsedAt(now).
-			SetExpiresAt(expires)
+			SetExpiresAt(dbTime(expires))
 		if hash != nil {
 			update.SetRetryHash(*hash).SetRetrySealed(sealed).SetRetryUntil(*until)
 		} else {

@@ -90,8 +90,8 @@ func (s sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Ses
 	)
 	err := s.db.do(ctx, func(d *data) error {
 		id, ok := d.current[r.PresentedHash]
-		if !ok || !d.sessions[id].Active(r.Now) ||
-			(r.MaxAge > 0 && !d.sessions[id].CreatedAt.Add(r.MaxAge).After(r.Now)) {
+		expires, young := r.Expiry(d.sessions[id].CreatedAt)
+		if !ok || !d.sessions[id].Active(r.Now) || !young {
 			return fmt.Errorf("memstore: rotate session: %w", domain.ErrNotFound)
 		}
 		if owner, ok := d.current[r.NextHash]; ok && owner != id {
@@ -104,10 +104,7 @@ func (s sessionStore) Rotate(ctx context.Context, r domain.Rotation) (domain.Ses
 		delete(d.current, sess.TokenHash)
 		sess.TokenHash = r.NextHash
 		sess.LastUsedAt = dbTime(r.Now)
-		sess.ExpiresAt = dbTime(r.ExpiresAt)
-		if r.MaxAge > 0 && sess.CreatedAt.Add(r.MaxAge).Before(sess.ExpiresAt) {
-			sess.ExpiresAt = sess.CreatedAt.Add(r.MaxAge)
-		}
+		sess.ExpiresAt = dbTime(expires)
 		d.putSession(sess)
 		d.rotated[r.PresentedHash] = id
 		if r.Retry != nil {
