@@ -29,6 +29,7 @@ func TestRefreshRotatesTheToken(t *testing.T) {
 	session, err := e.Store.Stores().Sessions.ByTokenHash(ctx, domain.HashToken(second.RefreshToken))
 	require.NoError(t, err)
 	assert.Equal(t, e.Clock.Now().Add(refreshTTL), session.ExpiresAt, "each refresh extends the session")
+	assert.Equal(t, refreshTTL, second.RefreshExpiresIn, "the client learns when its token expires")
 
 	third, err := e.Auth.Refresh(ctx, second.RefreshToken)
 	require.NoError(t, err)
@@ -149,6 +150,7 @@ func TestRefreshesNeverExtendASessionPastItsMaxAge(t *testing.T) {
 		tokens, err = e.Auth.Refresh(ctx, tokens.RefreshToken)
 		require.NoError(t, err)
 		assert.Equal(t, started.Add(2*time.Hour), sessionOf(t, e, tokens.RefreshToken).ExpiresAt, "refreshes do not extend it")
+		assert.Equal(t, started.Add(2*time.Hour).Sub(e.Clock.Now()), tokens.RefreshExpiresIn)
 	}
 	e.Clock.Advance(20 * time.Minute)
 	tokens, err := e.Auth.Refresh(ctx, tokens.RefreshToken)

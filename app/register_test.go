@@ -33,6 +33,7 @@ func TestRegisterCreatesAFreeUserWithASession(t *testing.T) {
 	assert.Equal(t, client.IP, session.IP)
 	assert.Equal(t, client.UserAgent, session.UserAgent)
 	assert.Equal(t, e.Clock.Now().Add(refreshTTL), session.ExpiresAt)
+	assert.Equal(t, refreshTTL, tokens.RefreshExpiresIn)
 }
 
 func TestRegisterRejectsATakenEmailInAnyCase(t *testing.T) {

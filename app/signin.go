@@ -20,7 +20,11 @@ type Tokens struct {
 	AccessToken  string
 	ExpiresIn    time.Duration // the access token's lifetime
 	RefreshToken string
-	User         domain.User
+	// RefreshExpiresIn is how long RefreshToken works unless it is used:
+	// until the session expires. A client that keeps the token where it
+	// must say how long (a cookie) needs it.
+	RefreshExpiresIn time.Duration
+	User             domain.User
 }
 
 // signIn is a proven sign-in: the user, how they proved who they are (no
@@ -103,7 +107,11 @@ func (k *kernel) issue(ctx context.Context, g grant, now time.Time) (Tokens, err
 	if err != nil {
 		return Tokens{}, fmt.Errorf("app: issue access token: %w", err)
 	}
-	return Tokens{AccessToken: access, ExpiresIn: expires.Sub(now), RefreshToken: g.refresh, User: g.user}, nil
+	return Tokens{
+		AccessToken: access, ExpiresIn: expires.Sub(now),
+		RefreshToken: g.refresh, RefreshExpiresIn: g.session.ExpiresAt.Sub(now),
+		User: g.user,
+	}, nil
 }
 
 // firstLifetime is how long a new session lives before its first
