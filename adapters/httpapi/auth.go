@@ -36,7 +36,7 @@ func (s *server) register(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeTokens(c, http.StatusCreated, tokens)
+	return s.writeTokens(c, http.StatusCreated, tokens)
 }
 
 // anonymous creates an anonymous user. Its body is {} or nothing at all.
@@ -48,7 +48,7 @@ func (s *server) anonymous(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeTokens(c, http.StatusCreated, tokens)
+	return s.writeTokens(c, http.StatusCreated, tokens)
 }
 
 func (s *server) login(c echo.Context) error {
@@ -60,46 +60,43 @@ func (s *server) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeTokens(c, http.StatusOK, tokens)
+	return s.writeTokens(c, http.StatusOK, tokens)
 }
 
+// refresh rotates the presented refresh token. A browser whose token is
+// refused is told to forget it: that session is over.
 func (s *server) refresh(c echo.Context) error {
-	var req refreshTokenDTO
-	if err := bindJSON(c, req.fields()...); err != nil {
-		return err
-	}
-	tokens, err := s.auth.Refresh(c.Request().Context(), req.RefreshToken)
+	token, err := s.presentedRefreshToken(c)
 	if err != nil {
 		return err
 	}
-	return writeTokens(c, http.StatusOK, tokens)
+	tokens, err := s.auth.Refresh(c.Request().Context(), token)
+	if refusedRefresh(err) {
+		s.forgetRefreshCookie(c)
+	}
+	if err != nil {
+		return err
+	}
+	return s.writeTokens(c, http.StatusOK, tokens)
 }
 
 // logout answers 204 for an unknown token too, so it tells nothing about
 // which tokens exist.
 func (s *server) logout(c echo.Context) error {
-	var req refreshTokenDTO
-	if err := bindJSON(c, req.fields()...); err != nil {
+	token, err := s.presentedRefreshToken(c)
+	if err != nil {
 		return err
 	}
-	if err := s.auth.Logout(c.Request().Context(), req.RefreshToken); err != nil {
+	if err := s.auth.Logout(c.Request().Context(), token); err != nil {
 		return err
 	}
+	s.forgetRefreshCookie(c)
 	return c.NoContent(http.StatusNoContent)
 }
 
 // client describes the request's origin for the session it may start.
 func client(c echo.Context) app.Client {
 	return app.Client{IP: clientIPOf(c), UserAgent: c.Request().UserAgent()}
-}
-
-// writeTokens sends a token response, which no cache may keep (RFC 6749
-// section 5.1).
-func writeTokens(c echo.Context, status int, t app.Tokens) error {
-	h := c.Response().Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	return writeJSON(c, status, toTokenDTO(t))
 }
 
 // writeJSON sends v as application/json.

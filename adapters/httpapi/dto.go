@@ -25,8 +25,8 @@ type userDTO struct {
 type tokenDTO struct {
 	AccessToken  string  `json:"access_token"`
 	TokenType    string  `json:"token_type"`
-	ExpiresIn    int64   `json:"expires_in"` // seconds
-	RefreshToken string  `json:"refresh_token"`
+	ExpiresIn    int64   `json:"expires_in"`              // seconds
+	RefreshToken string  `json:"refresh_token,omitempty"` // in its cookie instead, in cookie mode
 	User         userDTO `json:"user"`
 }
 

@@ -59,6 +59,10 @@ type Config struct {
 	// the pages accept forms from; left empty, a form is accepted from the
 	// host the request names.
 	PublicURL string
+	// CORSOrigins are the exact origins (as readCORSOrigins returns them)
+	// of the browser apps that may call the API from other origins
+	// (GATEHOUSE_CORS_ORIGINS), with credentials, and use cookie mode.
+	CORSOrigins []string
 	// AdminAPIKey enables the admin API (GATEHOUSE_ADMIN_API_KEY), whose
 	// callers present it as a bearer token. Left empty, the admin API does
 	// not exist: its paths answer 404.
@@ -105,6 +109,11 @@ type server struct {
 	log     *slog.Logger
 	proxies []netip.Prefix
 	origin  string // of Config.PublicURL, as browsers write it; "" when none is configured
+	// cookie is how the refresh token's cookie is written, and
+	// crossOrigin what accepts a request in cookie mode: from this
+	// origin or one of Config.CORSOrigins.
+	cookie      refreshCookie
+	crossOrigin *http.CrossOriginProtection
 	// adminKey is the SHA-256 digest of Config.AdminAPIKey, so that comparing
 	// a presented key against it takes the same time whatever their lengths.
 	adminKey [sha256.Size]byte
@@ -119,7 +128,7 @@ type server struct {
 
 // New returns the handler of the whole API. It panics when cfg lacks the
 // use cases or the KeySet, when PublicURL is set but not an absolute http(s)
-// URL, or when Metrics has the HTTP metrics already, which are wiring
+// URL, when a CORS origin is not an origin, or when Metrics has the HTTP metrics already, which are wiring
 // mistakes rather than conditions to handle at run time.
 func New(cfg Config) http.Handler {
 	if cfg.Auth == nil || cfg.Account == nil || cfg.Admin == nil || cfg.KeySet == nil {
@@ -138,12 +147,20 @@ func New(cfg Config) http.Handler {
 		reg = prometheus.NewRegistry()
 	}
 	s.gatherer, s.metrics = reg, newHTTPMetrics(reg)
+	var public *url.URL
 	if cfg.PublicURL != "" {
 		u, err := url.Parse(cfg.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			panic("httpapi: Config.PublicURL must be an absolute http(s) URL")
 		}
-		s.origin = originOf(u)
+		public, s.origin = u, originOf(u)
+	}
+	s.cookie = newRefreshCookie(public)
+	s.crossOrigin = http.NewCrossOriginProtection()
+	for _, o := range cfg.CORSOrigins {
+		if err := s.crossOrigin.AddTrustedOrigin(o); err != nil {
+			panic("httpapi: Config.CORSOrigins: " + err.Error())
+		}
 	}
 	if cfg.AdminAPIKey != "" {
 		s.adminOn, s.adminKey = true, sha256.Sum256([]byte(cfg.AdminAPIKey))
@@ -154,7 +171,7 @@ func New(cfg Config) http.Handler {
 	// Errors are rendered by observe inside the chain; this handler only
 	// catches what might escape it, and still answers with a problem.
 	e.HTTPErrorHandler = func(err error, c echo.Context) { writeError(c, problemFor(err)) }
-	e.Use(s.identify, securityHeaders, s.observe, recoverPanics, refuseQueryTokens, s.deadline)
+	e.Use(s.identify, securityHeaders, s.observe, recoverPanics, cors(cfg.CORSOrigins), refuseQueryTokens, s.deadline)
 	s.routes(e)
 	return e
 }

@@ -15,11 +15,12 @@ import (
 
 // Keys of the values middleware leaves on the echo.Context.
 const (
-	keyRequestID = "gatehouse.request_id"
-	keyClientIP  = "gatehouse.client_ip"
-	keyClaims    = "gatehouse.claims"
-	keyPage      = "gatehouse.page"
-	keyAuthEvent = "gatehouse.auth_event"
+	keyRequestID  = "gatehouse.request_id"
+	keyClientIP   = "gatehouse.client_ip"
+	keyClaims     = "gatehouse.claims"
+	keyPage       = "gatehouse.page"
+	keyAuthEvent  = "gatehouse.auth_event"
+	keyCookieMode = "gatehouse.cookie_mode"
 )
 
 // headerRequestID carries a request's ID in both directions.

@@ -25,6 +25,9 @@ var (
 	errAdminKeyMissing      = errors.New("httpapi: no admin key")
 	errAdminKeyInvalid      = errors.New("httpapi: wrong admin key")
 	errCrossOrigin          = errors.New("httpapi: form posted from another origin")
+	errCookieCrossOrigin    = errors.New("httpapi: cookie-mode request from an origin not allowed")
+	errCSRFHeaderMissing    = errors.New("httpapi: cookie-mode request without the CSRF header")
+	errUnknownMode          = errors.New("httpapi: unknown token mode")
 )
 
 // problemTypePrefix makes a problem's code into its type URI. A URN names
@@ -94,6 +97,8 @@ var problems = []struct {
 }{
 	{isA[*domain.ValidationError], problem{status: http.StatusBadRequest, code: "validation_failed",
 		title: "Invalid request", detail: "Some fields of the request are invalid; see errors."}},
+	{is(errUnknownMode), problem{status: http.StatusBadRequest, code: "invalid_mode",
+		title: "Invalid mode", detail: "The mode query parameter must be json (the default) or cookie."}},
 	{is(errMalformedRequest), problem{status: http.StatusBadRequest, code: "malformed_request",
 		title: "Malformed request", detail: "The request body must be a JSON object."}},
 	{is(errUnsupportedMediaType), problem{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
@@ -142,6 +147,10 @@ var problems = []struct {
 		title: "Too many requests", detail: "Too many attempts; try again after the number of seconds in the Retry-After header."}},
 	{is(errCrossOrigin), problem{status: http.StatusForbidden, code: codeCrossOrigin,
 		title: "Cross-origin request", detail: "This form is accepted only from Gatehouse's own pages."}},
+	{is(errCookieCrossOrigin), problem{status: http.StatusForbidden, code: codeCrossOrigin,
+		title: "Cross-origin request", detail: "Cookie mode is accepted only from Gatehouse's own origin and those in GATEHOUSE_CORS_ORIGINS."}},
+	{is(errCSRFHeaderMissing), problem{status: http.StatusForbidden, code: "csrf_header_missing",
+		title: "CSRF header missing", detail: "A request in cookie mode must carry the X-Gatehouse-CSRF header."}},
 
 	// This instance, or its database, cannot serve the request now; another
 	// instance, or the same one a moment later, may. A request that ran out

@@ -5,11 +5,11 @@ import "github.com/labstack/echo/v4"
 // routes registers every endpoint of the API. It is the one place that
 // says which paths exist; openapi.json must describe each of them.
 func (s *server) routes(e *echo.Echo) {
-	e.POST("/v1/auth/register", s.register)
-	e.POST("/v1/auth/anonymous", s.anonymous)
-	e.POST("/v1/auth/login", s.login, authEvent(eventLogin))
-	e.POST("/v1/auth/refresh", s.refresh, authEvent(eventRefresh))
-	e.POST("/v1/auth/logout", s.logout)
+	e.POST("/v1/auth/register", s.register, s.tokenMode)
+	e.POST("/v1/auth/anonymous", s.anonymous, s.tokenMode)
+	e.POST("/v1/auth/login", s.login, authEvent(eventLogin), s.tokenMode)
+	e.POST("/v1/auth/refresh", s.refresh, authEvent(eventRefresh), s.tokenMode)
+	e.POST("/v1/auth/logout", s.logout, s.tokenMode)
 	e.POST("/v1/auth/verify-email", s.verifyEmail)
 	e.POST("/v1/auth/verify-email/resend", s.resendVerification, s.requireBearer)
 	e.POST("/v1/auth/password/forgot", s.forgotPassword)

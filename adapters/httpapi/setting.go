@@ -42,6 +42,9 @@ type Settings struct {
 	// TrustedProxies is GATEHOUSE_TRUSTED_PROXIES; a single address is a
 	// prefix of one address.
 	TrustedProxies []netip.Prefix
+	// CORSOrigins is GATEHOUSE_CORS_ORIGINS, each origin as a browser
+	// writes it.
+	CORSOrigins []string
 	// AdminAPIKey is GATEHOUSE_ADMIN_API_KEY, exactly as set; "" when the
 	// admin API is off.
 	AdminAPIKey string
@@ -52,11 +55,11 @@ type Settings struct {
 
 // ReadSettings reads GATEHOUSE_PUBLIC_URL (default DefaultPublicURL),
 // GATEHOUSE_TRUSTED_PROXIES (CIDRs or addresses separated by commas or
-// spaces), GATEHOUSE_ADMIN_API_KEY (at least 32 characters when set) and
+// spaces), GATEHOUSE_CORS_ORIGINS (origins, likewise), GATEHOUSE_ADMIN_API_KEY (at least 32 characters when set) and
 // GATEHOUSE_REQUEST_TIMEOUT (from 100ms to 5m) through r, which records
 // each problem naming its variable and never quoting the admin key.
 func ReadSettings(r *setting.Reader) Settings {
-	s := Settings{PublicURL: readPublicURL(r), TrustedProxies: readTrustedProxies(r)}
+	s := Settings{PublicURL: readPublicURL(r), TrustedProxies: readTrustedProxies(r), CORSOrigins: readCORSOrigins(r)}
 	if s.AdminAPIKey = r.Secret(adminAPIKeyVar); s.AdminAPIKey != "" && len(s.AdminAPIKey) < minAdminKeyLength {
 		r.Fail(adminAPIKeyVar, "must be at least %d characters long", minAdminKeyLength)
 	}
