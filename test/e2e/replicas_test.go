@@ -49,7 +49,8 @@ var replicaNames = []string{"A", "B", "C", "D"}
 // TestReplicas: three replicas serve one Postgres database as one service.
 // Two start at once on an empty database and both come up, having applied
 // each migration exactly once between them; a token, a logout, a reuse
-// detection and a rate-limit count made on one hold on all; the JWKS is
+// detection, a refresh retry and a rate-limit count made on one hold on
+// all; the JWKS is
 // the same everywhere; and a key rotated in while they run reaches every
 // one of them without a restart.
 func TestReplicas(t *testing.T) {
@@ -93,6 +94,7 @@ func TestReplicas(t *testing.T) {
 	t.Run("tokens verify everywhere", func(t *testing.T) { testReplicasTokens(t, f) })
 	t.Run("logout holds everywhere", func(t *testing.T) { testReplicasLogout(t, f) })
 	t.Run("reuse detection holds everywhere", func(t *testing.T) { testReplicasReuse(t, f) })
+	t.Run("refresh retries agree across replicas", func(t *testing.T) { testReplicasRetry(t, f) })
 	t.Run("rate limits count across replicas", func(t *testing.T) { testReplicasRateLimit(t, f) })
 	wg.Wait()
 }
@@ -221,6 +223,19 @@ func testReplicasLogout(t *testing.T, f *fleet) {
 		assert.Equal(t, reg.User.ID, next.User.ID, "the user's other session refreshes on %s", replicaNames[i])
 		refresh = next.RefreshToken
 	}
+}
+
+// testReplicasRetry: concurrent refreshes of one token, spread over A, B
+// and C (a client retrying through a load balancer), all get the same
+// successor, since the replicas settle the race in the one database; the
+// successor refreshes on any replica, and then the token they shared is
+// reuse on every one.
+func testReplicasRetry(t *testing.T, f *fleet) {
+	a, b, c := f.clients[0], f.clients[1], f.clients[2]
+	reg := a.register(t, newEmail("replicas-retry"), newPassword())
+	successor := refreshAtOnce(t, f.clients, reg)
+	b.refresh(t, successor).tokens(t, http.StatusOK)
+	c.refresh(t, reg.RefreshToken).problem(t, http.StatusUnauthorized, "refresh_token_reused")
 }
 
 // testReplicasReuse: a token that B rotated away, presented to A, is reuse;

@@ -1,10 +1,14 @@
 package e2e_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -54,7 +58,16 @@ const refreshRacers = 20
 // token they shared is reuse.
 func testRefreshRace(t *testing.T, c *client) {
 	reg := c.register(t, newEmail("race"), newPassword())
+	successor := refreshAtOnce(t, []*client{c}, reg)
+	c.refresh(t, successor).tokens(t, http.StatusOK)
+	c.refresh(t, reg.RefreshToken).problem(t, http.StatusUnauthorized, "refresh_token_reused")
+}
 
+// refreshAtOnce sends refreshRacers refreshes of reg's refresh token at
+// the same moment, spread over clients in turn, and returns the one
+// successor they all must get, in reg's session.
+func refreshAtOnce(t *testing.T, clients []*client, reg tokenResponse) string {
+	t.Helper()
 	type result struct {
 		r   response
 		err error
@@ -63,7 +76,8 @@ func testRefreshRace(t *testing.T, c *client) {
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range results {
-		req := c.newRequest(t, http.MethodPost, "/v1/auth/refresh", refreshBody(reg.RefreshToken))
+		req := clients[i%len(clients)].newRequest(t, http.MethodPost, "/v1/auth/refresh", refreshBody(reg.RefreshToken))
+		c := clients[i%len(clients)]
 		wg.Go(func() {
 			<-start
 			r, err := c.send(req)
@@ -74,17 +88,19 @@ func testRefreshRace(t *testing.T, c *client) {
 	wg.Wait()
 
 	successors := map[string]bool{}
+	sid := jwtClaims(t, reg.AccessToken)["sid"]
 	for i, res := range results {
 		require.NoError(t, res.err, "refresh %d", i)
 		tr := res.r.tokens(t, http.StatusOK)
 		assert.Equal(t, reg.User.ID, tr.User.ID)
+		assert.Equal(t, sid, jwtClaims(t, tr.AccessToken)["sid"], "refresh %d stays in the session", i)
 		successors[tr.RefreshToken] = true
 	}
 	require.Len(t, successors, 1, "all %d concurrent refreshes of one token got the same successor", refreshRacers)
 	for successor := range successors {
-		c.refresh(t, successor).tokens(t, http.StatusOK)
+		return successor
 	}
-	c.refresh(t, reg.RefreshToken).problem(t, http.StatusUnauthorized, "refresh_token_reused")
+	return ""
 }
 
 // testRefreshRetry: a client whose refresh committed but whose answer was
@@ -105,6 +121,67 @@ func testRefreshRetry(t *testing.T, c *client) {
 
 	c.refresh(t, reg.RefreshToken).problem(t, http.StatusUnauthorized, "refresh_token_reused")
 	c.refresh(t, newest.RefreshToken).problem(t, http.StatusUnauthorized, "invalid_refresh_token")
+}
+
+// lostAnswers is how many refresh answers testRefreshLostAnswer loses.
+const lostAnswers = 5
+
+// testRefreshLostAnswer: the fault of a network that fails on the way
+// back. The refresh reaches the server, which rotates the token, commits
+// and answers, but the answer never reaches the client (a proxy drops it
+// and cuts the connection). The client retries with the same token and
+// keeps its session, time after time; the ancestors stay reuse.
+func testRefreshLostAnswer(t *testing.T, c *client) {
+	lossy := &http.Client{Transport: &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, startLossyProxy(t, c.srv.baseURL))
+		},
+	}}
+	reg := c.register(t, newEmail("lost-answer"), newPassword())
+	sid := jwtClaims(t, reg.AccessToken)["sid"]
+	token := reg.RefreshToken
+	for i := range lostAnswers {
+		res, err := lossy.Do(c.newRequest(t, http.MethodPost, "/v1/auth/refresh", refreshBody(token)))
+		if err == nil {
+			_ = res.Body.Close()
+		}
+		require.Error(t, err, "refresh %d: the answer is lost", i)
+
+		retried := c.refresh(t, token).tokens(t, http.StatusOK)
+		assert.Equal(t, sid, jwtClaims(t, retried.AccessToken)["sid"], "refresh %d: the retry keeps the session", i)
+		token = retried.RefreshToken
+	}
+	c.me(t, c.refresh(t, token).tokens(t, http.StatusOK).AccessToken).user(t)
+	c.refresh(t, reg.RefreshToken).problem(t, http.StatusUnauthorized, "refresh_token_reused")
+}
+
+// startLossyProxy listens on loopback for one connection, which it
+// forwards to the server at baseURL, and returns its address. Once the
+// server starts to answer (so it has handled the request, and any write it
+// made has committed), the proxy closes both connections without passing
+// a byte of the answer on.
+func startLossyProxy(t *testing.T, baseURL string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		defer ln.Close()
+		client, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer client.Close()
+		server, err := net.Dial("tcp", strings.TrimPrefix(baseURL, "http://"))
+		if err != nil {
+			return
+		}
+		defer server.Close()
+		go func() { _, _ = io.Copy(server, client) }()
+		_, _ = server.Read(make([]byte, 1)) // the answer begins, and is dropped
+	}()
+	return ln.Addr().String()
 }
 
 // testLogout: logout revokes the session and answers 204 whatever the

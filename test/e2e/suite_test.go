@@ -18,6 +18,7 @@ var sharedScenarios = []struct {
 	{"RefreshRotation", testRefreshRotation},
 	{"RefreshRace", testRefreshRace},
 	{"RefreshRetry", testRefreshRetry},
+	{"RefreshLostAnswer", testRefreshLostAnswer},
 	{"Logout", testLogout},
 	{"JWTAttacks", testJWTAttacks},
 	{"JWKS", testJWKS},
