@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gatehouse-auth/gatehouse/app"
 	"github.com/gatehouse-auth/gatehouse/domain"
 )
 
@@ -103,7 +104,7 @@ func (s *server) verifyEmail(c echo.Context) error {
 // resendVerification mails the bearer a new verification link. It takes no
 // body; one that is sent is not read.
 func (s *server) resendVerification(c echo.Context) error {
-	if err := s.account.ResendVerification(c.Request().Context(), claimsOf(c)); err != nil {
+	if err := s.account.ResendVerification(c.Request().Context(), claimsOf(c), ""); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusAccepted)
@@ -116,7 +117,7 @@ func (s *server) forgotPassword(c echo.Context) error {
 	if err := bindJSON(c, req.fields()...); err != nil {
 		return err
 	}
-	if err := s.account.ForgotPassword(c.Request().Context(), req.Email, client(c)); err != nil {
+	if err := s.account.ForgotPassword(c.Request().Context(), app.ForgotPasswordInput{Email: req.Email, Client: client(c)}); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusAccepted)

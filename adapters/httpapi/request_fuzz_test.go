@@ -97,7 +97,7 @@ func newFuzzState(t *testing.T) *fuzzState {
 	require.NoError(t, err)
 	anon, err := st.app.Auth.Anonymous(ctx, c)
 	require.NoError(t, err)
-	require.NoError(t, st.app.Account.ForgotPassword(ctx, "ada@example.com", c))
+	require.NoError(t, st.app.Account.ForgotPassword(ctx, app.ForgotPasswordInput{Email: "ada@example.com", Client: c}))
 	st.app.Wait() // the reset email goes out in the background
 	st.access = map[string]string{"ada": ada.AccessToken, "anonymous": anon.AccessToken}
 	st.replacer = strings.NewReplacer(refreshPlaceholder, ada.RefreshToken,
