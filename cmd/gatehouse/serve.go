@@ -128,6 +128,7 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 			PublicURL:      c.HTTP.PublicURL, AdminAPIKey: c.HTTP.AdminAPIKey,
 			Ready: db.Ping, Draining: draining, Metrics: metrics,
 			RequestTimeout: c.HTTP.RequestTimeout,
+			RedirectURLs:   c.HTTP.RedirectURLs,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       readTimeout,
