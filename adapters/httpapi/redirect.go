@@ -195,3 +195,13 @@ func (s *server) redirectTo(raw string) (string, error) {
 	}
 	return u, nil
 }
+
+// pageRedirect returns the redirect_to of a page's link or form as it is
+// to be used, or "" when there is none or the allow-list does not allow
+// it: a page drops such a one silently, since its user then only loses the
+// way back, and an error would make the tampered link look like a broken
+// one of ours.
+func (s *server) pageRedirect(raw string) string {
+	u, _ := s.redirects.allows(raw)
+	return u
+}
