@@ -22,8 +22,8 @@ type tokenMails struct {
 }
 
 // create replaces the user's tokens of kind with a new one and returns the
-// email that carries it, to send once tx has committed.
-func (m *tokenMails) create(ctx context.Context, tx domain.Stores, user domain.User, kind domain.TokenKind, now time.Time) (domain.Email, error) {
+// email that carries it, and redirectTo, to send once tx has committed.
+func (m *tokenMails) create(ctx context.Context, tx domain.Stores, user domain.User, kind domain.TokenKind, redirectTo string, now time.Time) (domain.Email, error) {
 	if _, err := tx.Tokens.DeleteByUser(ctx, user.ID, kind); err != nil {
 		return domain.Email{}, err
 	}
@@ -32,7 +32,7 @@ func (m *tokenMails) create(ctx context.Context, tx domain.Stores, user domain.U
 	if err != nil {
 		return domain.Email{}, err
 	}
-	return domain.Email{To: user.Email, Purpose: emailPurposes[kind], Secret: secret, ExpiresAt: t.ExpiresAt}, nil
+	return domain.Email{To: user.Email, Purpose: emailPurposes[kind], Secret: secret, ExpiresAt: t.ExpiresAt, RedirectTo: redirectTo}, nil
 }
 
 // send hands e to the mailer. A mail that cannot even be queued is logged:

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gatehouse-auth/gatehouse/app"
 	"github.com/gatehouse-auth/gatehouse/domain"
 )
 
@@ -16,8 +17,8 @@ func TestForgotPasswordMailsOnlyExistingAccounts(t *testing.T) {
 	ctx := context.Background()
 	e.register(t, "ada@example.com")
 
-	require.NoError(t, e.Account.ForgotPassword(ctx, "ADA@example.com", client))
-	require.NoError(t, e.Account.ForgotPassword(ctx, "nobody@example.com", client), "the same answer for an unknown address")
+	require.NoError(t, e.Account.ForgotPassword(ctx, app.ForgotPasswordInput{Email: "ADA@example.com", Client: client}))
+	require.NoError(t, e.Account.ForgotPassword(ctx, app.ForgotPasswordInput{Email: "nobody@example.com", Client: client}), "the same answer for an unknown address")
 	e.Wait()
 
 	reset := e.Mailer.To("ada@example.com")
@@ -27,7 +28,7 @@ func TestForgotPasswordMailsOnlyExistingAccounts(t *testing.T) {
 	assert.Equal(t, e.Clock.Now().Add(time.Hour), reset[1].ExpiresAt)
 	assert.Empty(t, e.Mailer.To("nobody@example.com"))
 
-	requireProblems(t, e.Account.ForgotPassword(ctx, "not an email", client), "email:invalid_email")
+	requireProblems(t, e.Account.ForgotPassword(ctx, app.ForgotPasswordInput{Email: "not an email", Client: client}), "email:invalid_email")
 }
 
 func TestResetPasswordSetsThePasswordAndEndsEverySession(t *testing.T) {
@@ -36,7 +37,7 @@ func TestResetPasswordSetsThePasswordAndEndsEverySession(t *testing.T) {
 	first := e.register(t, "ada@example.com")
 	second, err := e.Auth.Login(ctx, "ada@example.com", "correct horse battery staple", client)
 	require.NoError(t, err)
-	require.NoError(t, e.Account.ForgotPassword(ctx, "ada@example.com", client))
+	require.NoError(t, e.Account.ForgotPassword(ctx, app.ForgotPasswordInput{Email: "ada@example.com", Client: client}))
 	e.Wait()
 	token := e.linkToken(t, "ada@example.com", domain.EmailResetPassword)
 
@@ -58,7 +59,7 @@ func TestResetPasswordKeepsTheTokenWhenThePasswordIsRejected(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.register(t, "ada@example.com")
-	require.NoError(t, e.Account.ForgotPassword(ctx, "ada@example.com", client))
+	require.NoError(t, e.Account.ForgotPassword(ctx, app.ForgotPasswordInput{Email: "ada@example.com", Client: client}))
 	e.Wait()
 	token := e.linkToken(t, "ada@example.com", domain.EmailResetPassword)
 
@@ -72,7 +73,7 @@ func TestResetPasswordRejectsExpiredForeignAndMalformedTokens(t *testing.T) {
 	ctx := context.Background()
 	e.register(t, "ada@example.com")
 	verification := e.linkToken(t, "ada@example.com", domain.EmailVerifyAddress)
-	require.NoError(t, e.Account.ForgotPassword(ctx, "ada@example.com", client))
+	require.NoError(t, e.Account.ForgotPassword(ctx, app.ForgotPasswordInput{Email: "ada@example.com", Client: client}))
 	e.Wait()
 	reset := e.linkToken(t, "ada@example.com", domain.EmailResetPassword)
 

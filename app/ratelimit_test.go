@@ -134,13 +134,13 @@ func TestPerIPLimitsOnAccountCreationAndResetMail(t *testing.T) {
 	requireRateLimited(t, err)
 
 	for i := range 10 {
-		require.NoError(t, e.Account.ForgotPassword(ctx, fmt.Sprintf("f%d@example.com", i), client))
+		require.NoError(t, e.Account.ForgotPassword(ctx, app.ForgotPasswordInput{Email: fmt.Sprintf("f%d@example.com", i), Client: client}))
 	}
-	requireRateLimited(t, e.Account.ForgotPassword(ctx, "f-last@example.com", client))
+	requireRateLimited(t, e.Account.ForgotPassword(ctx, app.ForgotPasswordInput{Email: "f-last@example.com", Client: client}))
 	for i := range 5 {
-		require.NoError(t, e.Account.ForgotPassword(ctx, "target@example.com", app.Client{IP: fmt.Sprintf("198.51.100.%d", i)}))
+		require.NoError(t, e.Account.ForgotPassword(ctx, app.ForgotPasswordInput{Email: "target@example.com", Client: app.Client{IP: fmt.Sprintf("198.51.100.%d", i)}}))
 	}
-	requireRateLimited(t, e.Account.ForgotPassword(ctx, "target@example.com", app.Client{IP: "198.51.100.99"}))
+	requireRateLimited(t, e.Account.ForgotPassword(ctx, app.ForgotPasswordInput{Email: "target@example.com", Client: app.Client{IP: "198.51.100.99"}}))
 	e.Wait()
 }
 

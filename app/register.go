@@ -15,12 +15,15 @@ var ErrAlreadyRegistered = errors.New("app: user is already registered")
 
 // RegisterInput is a registration request. Bearer holds the verified claims
 // of the caller's access token, if it sent one: registering with an
-// anonymous user's token upgrades that user in place.
+// anonymous user's token upgrades that user in place. RedirectTo goes into
+// the verification email as domain.Email.RedirectTo; the caller has
+// checked it.
 type RegisterInput struct {
-	Email    string
-	Password string
-	Client   Client
-	Bearer   *domain.Claims
+	Email      string
+	Password   string
+	Client     Client
+	Bearer     *domain.Claims
+	RedirectTo string
 }
 
 // Register creates a user of tier free with the email and password, or
@@ -73,7 +76,7 @@ func (a *Auth) Register(ctx context.Context, in RegisterInput) (Tokens, error) {
 		if g, err = a.kernel.start(ctx, tx, signIn{user: user, methods: []domain.AuthMethod{domain.AuthPassword}, client: in.Client}, now); err != nil {
 			return err
 		}
-		verification, err = a.mails.create(ctx, tx, user, domain.TokenEmailVerification, now)
+		verification, err = a.mails.create(ctx, tx, user, domain.TokenEmailVerification, in.RedirectTo, now)
 		return err
 	})
 	if err != nil {

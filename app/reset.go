@@ -8,30 +8,40 @@ import (
 	"github.com/gatehouse-auth/gatehouse/domain"
 )
 
+// ForgotPasswordInput is a request for a password-reset email. RedirectTo
+// goes into the email as domain.Email.RedirectTo; the caller has checked
+// it.
+type ForgotPasswordInput struct {
+	Email      string
+	RedirectTo string
+	Client     Client
+}
+
 // ForgotPassword answers at once and, in the background, mails a reset link
 // if an account has the email: whether one does shows neither in the answer
 // nor in its timing. Requests are rate limited per client IP and per
 // address, whether or not the address has an account. It returns a
 // *domain.ValidationError for a malformed email and a
 // *domain.RateLimitedError over a limit.
-func (a *Account) ForgotPassword(ctx context.Context, email string, c Client) error {
-	email = domain.NormalizeEmail(email)
+func (a *Account) ForgotPassword(ctx context.Context, in ForgotPasswordInput) error {
+	email := domain.NormalizeEmail(in.Email)
 	problems := &domain.ValidationError{}
 	checkEmail(problems, email)
 	if err := problems.Err(); err != nil {
 		return err
 	}
-	if err := a.limits.hit(ctx, a.clock.Now(), limitForgotIP.on(c.IP), limitForgotAccount.on(email)); err != nil {
+	if err := a.limits.hit(ctx, a.clock.Now(), limitForgotIP.on(in.Client.IP), limitForgotAccount.on(email)); err != nil {
 		return err
 	}
 	a.background.run(ctx, "password reset email", func(ctx context.Context) error {
-		return a.mailReset(ctx, email)
+		return a.mailReset(ctx, email, in.RedirectTo)
 	})
 	return nil
 }
 
-// mailReset mails a reset link to the account with email, if there is one.
-func (a *Account) mailReset(ctx context.Context, email string) error {
+// mailReset mails a reset link, with redirectTo, to the account with
+// email, if there is one.
+func (a *Account) mailReset(ctx context.Context, email, redirectTo string) error {
 	user, err := a.stores.Users.ByEmail(ctx, email)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil
@@ -42,7 +52,7 @@ func (a *Account) mailReset(ctx context.Context, email string) error {
 	now := a.clock.Now()
 	var mail domain.Email
 	err = a.tx.InTx(ctx, func(ctx context.Context, tx domain.Stores) error {
-		mail, err = a.mails.create(ctx, tx, user, domain.TokenPasswordReset, now)
+		mail, err = a.mails.create(ctx, tx, user, domain.TokenPasswordReset, redirectTo, now)
 		return err
 	})
 	if err != nil {

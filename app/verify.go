@@ -39,10 +39,11 @@ func (a *Account) VerifyEmail(ctx context.Context, token string) (domain.User, e
 }
 
 // ResendVerification mails the caller a new verification link, which
-// replaces any earlier one. It returns domain.ErrAlreadyVerified when the
+// replaces any earlier one, with redirectTo as its email's
+// domain.Email.RedirectTo (checked by the caller; "" for none). It returns domain.ErrAlreadyVerified when the
 // address is verified, ErrNoEmail for an anonymous user, and a
 // *domain.RateLimitedError when the user asked too often.
-func (a *Account) ResendVerification(ctx context.Context, c domain.Claims) error {
+func (a *Account) ResendVerification(ctx context.Context, c domain.Claims, redirectTo string) error {
 	user, err := a.users.named(ctx, c)
 	if err != nil {
 		return err
@@ -59,7 +60,7 @@ func (a *Account) ResendVerification(ctx context.Context, c domain.Claims) error
 	}
 	var mail domain.Email
 	err = a.tx.InTx(ctx, func(ctx context.Context, tx domain.Stores) error {
-		mail, err = a.mails.create(ctx, tx, user, domain.TokenEmailVerification, now)
+		mail, err = a.mails.create(ctx, tx, user, domain.TokenEmailVerification, redirectTo, now)
 		return err
 	})
 	if err != nil {

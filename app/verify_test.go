@@ -44,7 +44,7 @@ func TestVerifyEmailRejectsExpiredForeignAndMalformedTokens(t *testing.T) {
 	ctx := context.Background()
 	e.register(t, "ada@example.com")
 	verification := e.linkToken(t, "ada@example.com", domain.EmailVerifyAddress)
-	require.NoError(t, e.Account.ForgotPassword(ctx, "ada@example.com", client))
+	require.NoError(t, e.Account.ForgotPassword(ctx, app.ForgotPasswordInput{Email: "ada@example.com", Client: client}))
 	e.Wait()
 	reset := e.linkToken(t, "ada@example.com", domain.EmailResetPassword)
 
@@ -64,7 +64,7 @@ func TestResendReplacesTheVerificationLink(t *testing.T) {
 	first := e.linkToken(t, "ada@example.com", domain.EmailVerifyAddress)
 	bearer := e.Claims(t, tokens.AccessToken)
 
-	require.NoError(t, e.Account.ResendVerification(ctx, bearer))
+	require.NoError(t, e.Account.ResendVerification(ctx, bearer, ""))
 	second := e.linkToken(t, "ada@example.com", domain.EmailVerifyAddress)
 	require.NotEqual(t, first, second)
 	_, err := e.Account.VerifyEmail(ctx, first)
@@ -72,12 +72,12 @@ func TestResendReplacesTheVerificationLink(t *testing.T) {
 	_, err = e.Account.VerifyEmail(ctx, second)
 	require.NoError(t, err)
 
-	require.ErrorIs(t, e.Account.ResendVerification(ctx, bearer), domain.ErrAlreadyVerified)
+	require.ErrorIs(t, e.Account.ResendVerification(ctx, bearer, ""), domain.ErrAlreadyVerified)
 }
 
 func TestResendForAnAnonymousUser(t *testing.T) {
 	e := newEnv(t)
 	anon, err := e.Auth.Anonymous(context.Background(), client)
 	require.NoError(t, err)
-	require.ErrorIs(t, e.Account.ResendVerification(context.Background(), e.Claims(t, anon.AccessToken)), app.ErrNoEmail)
+	require.ErrorIs(t, e.Account.ResendVerification(context.Background(), e.Claims(t, anon.AccessToken), ""), app.ErrNoEmail)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gatehouse-auth/gatehouse/app"
 	"github.com/gatehouse-auth/gatehouse/domain"
 )
 
@@ -100,23 +101,39 @@ func (s *server) verifyEmail(c echo.Context) error {
 	return writeJSON(c, http.StatusOK, toUserDTO(user))
 }
 
-// resendVerification mails the bearer a new verification link. It takes no
-// body; one that is sent is not read.
+// resendVerification mails the bearer a new verification link. Its body,
+// which may be left out, names at most a redirect_to.
 func (s *server) resendVerification(c echo.Context) error {
-	if err := s.account.ResendVerification(c.Request().Context(), claimsOf(c)); err != nil {
+	var req resendDTO
+	if err := bindOptionalJSON(c, req.fields()...); err != nil {
+		return err
+	}
+	redirectTo, err := s.redirectTo(req.RedirectTo)
+	if err != nil {
+		return err
+	}
+	if err := s.account.ResendVerification(c.Request().Context(), claimsOf(c), redirectTo); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusAccepted)
 }
 
 // forgotPassword answers 202 whether or not an account has the email: the
-// reset link, if any, is mailed in the background.
+// reset link, if any, is mailed in the background. A redirect_to is
+// checked first, before anything looks at the address, so that its refusal
+// tells nothing about accounts either.
 func (s *server) forgotPassword(c echo.Context) error {
-	var req emailDTO
+	var req forgotPasswordDTO
 	if err := bindJSON(c, req.fields()...); err != nil {
 		return err
 	}
-	if err := s.account.ForgotPassword(c.Request().Context(), req.Email, client(c)); err != nil {
+	redirectTo, err := s.redirectTo(req.RedirectTo)
+	if err != nil {
+		return err
+	}
+	if err := s.account.ForgotPassword(c.Request().Context(), app.ForgotPasswordInput{
+		Email: req.Email, RedirectTo: redirectTo, Client: client(c),
+	}); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusAccepted)

@@ -26,12 +26,16 @@ func (s *server) register(c echo.Context) error {
 		}
 		bearer = &claims
 	}
-	var req credentialsDTO
+	var req registerDTO
 	if err := bindJSON(c, req.fields()...); err != nil {
 		return err
 	}
+	redirectTo, err := s.redirectTo(req.RedirectTo)
+	if err != nil {
+		return err
+	}
 	tokens, err := s.auth.Register(c.Request().Context(), app.RegisterInput{
-		Email: req.Email, Password: req.Password, Client: client(c), Bearer: bearer,
+		Email: req.Email, Password: req.Password, Client: client(c), Bearer: bearer, RedirectTo: redirectTo,
 	})
 	if err != nil {
 		return err

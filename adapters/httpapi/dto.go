@@ -47,7 +47,7 @@ type fieldErrorDTO struct {
 	Message string `json:"message"`
 }
 
-// credentialsDTO is the body of register and login.
+// credentialsDTO is the body of login.
 type credentialsDTO struct {
 	Email    string
 	Password string
@@ -55,6 +55,17 @@ type credentialsDTO struct {
 
 func (d *credentialsDTO) fields() []field {
 	return []field{required("email", &d.Email), required("password", &d.Password)}
+}
+
+// registerDTO is the body of register: the credentials, and where the
+// verification email's page may send the browser on to.
+type registerDTO struct {
+	credentialsDTO
+	RedirectTo string
+}
+
+func (d *registerDTO) fields() []field {
+	return append(d.credentialsDTO.fields(), optional("redirect_to", &d.RedirectTo))
 }
 
 // refreshTokenDTO is the body of refresh and logout.
@@ -76,13 +87,23 @@ func (d *tokenRequestDTO) fields() []field {
 	return []field{required("token", &d.Token)}
 }
 
-// emailDTO is the body of password/forgot.
-type emailDTO struct {
-	Email string
+// forgotPasswordDTO is the body of password/forgot.
+type forgotPasswordDTO struct {
+	Email      string
+	RedirectTo string
 }
 
-func (d *emailDTO) fields() []field {
-	return []field{required("email", &d.Email)}
+func (d *forgotPasswordDTO) fields() []field {
+	return []field{required("email", &d.Email), optional("redirect_to", &d.RedirectTo)}
+}
+
+// resendDTO is the body of verify-email/resend, which may be left out.
+type resendDTO struct {
+	RedirectTo string
+}
+
+func (d *resendDTO) fields() []field {
+	return []field{optional("redirect_to", &d.RedirectTo)}
 }
 
 // resetPasswordDTO is the body of password/reset.

@@ -178,11 +178,13 @@ func newEnv(tb testing.TB, logger *slog.Logger, ports func(*app.Ports)) *apptest
 	}))
 }
 
-// handlerConfig is the handler's configuration over env's use cases.
+// handlerConfig is the handler's configuration over env's use cases, with
+// appURL as the one URL a redirect_to may name.
 func handlerConfig(env *apptest.Env, logger *slog.Logger) httpapi.Config {
 	return httpapi.Config{
 		Auth: env.Auth, Account: env.Account, Admin: env.Admin,
 		KeySet: fakeKeySet{set: []byte(testJWKS)}, Logger: logger, PublicURL: publicURL,
+		RedirectURLs: []string{appURL},
 	}
 }
 

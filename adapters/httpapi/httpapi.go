@@ -85,6 +85,12 @@ type Config struct {
 	// request that cannot be answered soon is better refused than left
 	// hanging. Zero means DefaultRequestTimeout.
 	RequestTimeout time.Duration
+	// RedirectURLs are the client URLs that a redirect_to may name
+	// (GATEHOUSE_REDIRECT_URLS), as ReadSettings accepts them. A
+	// redirect_to is allowed when its scheme and host are an entry's and
+	// its path is the entry's or, when that ends in "/", under it. None
+	// means that no redirect_to is allowed.
+	RedirectURLs []string
 }
 
 // DefaultRequestTimeout is Config.RequestTimeout's default: long enough
@@ -124,12 +130,15 @@ type server struct {
 	gatherer prometheus.Gatherer
 	metrics  *httpMetrics
 	timeout  time.Duration
+
+	redirects redirectList // of Config.RedirectURLs
 }
 
 // New returns the handler of the whole API. It panics when cfg lacks the
 // use cases or the KeySet, when PublicURL is set but not an absolute http(s)
-// URL, when a CORS origin is not an origin, or when Metrics has the HTTP metrics already, which are wiring
-// mistakes rather than conditions to handle at run time.
+// URL, when a CORS origin is not an origin, when RedirectURLs has an entry
+// ReadSettings would refuse, or when Metrics has the HTTP metrics already,
+// which are wiring mistakes rather than conditions to handle at run time.
 func New(cfg Config) http.Handler {
 	if cfg.Auth == nil || cfg.Account == nil || cfg.Admin == nil || cfg.KeySet == nil {
 		panic("httpapi: Config.Auth, Account, Admin and KeySet are required")
@@ -165,6 +174,11 @@ func New(cfg Config) http.Handler {
 	if cfg.AdminAPIKey != "" {
 		s.adminOn, s.adminKey = true, sha256.Sum256([]byte(cfg.AdminAPIKey))
 	}
+	redirects, err := newRedirectList(cfg.RedirectURLs)
+	if err != nil {
+		panic("httpapi: Config.RedirectURLs: " + err.Error())
+	}
+	s.redirects = redirects
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

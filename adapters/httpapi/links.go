@@ -21,9 +21,10 @@ var emailPages = map[domain.EmailPurpose]string{
 
 // EmailLinks returns the function that builds the link of an account
 // email: the page of its purpose under publicURL (GATEHOUSE_PUBLIC_URL),
-// with the email's secret as the token parameter. The pages are routes of
-// this package, so it alone knows their paths; the mailer asks it. An
-// email of a purpose no page serves gets "".
+// with the email's secret as the token parameter and its RedirectTo, if
+// any, as redirect_to, which the page checks again before it uses it. The
+// pages are routes of this package, so it alone knows their paths; the
+// mailer asks it. An email of a purpose no page serves gets "".
 func EmailLinks(publicURL string) func(domain.Email) string {
 	base := strings.TrimRight(publicURL, "/")
 	return func(e domain.Email) string {
@@ -31,6 +32,10 @@ func EmailLinks(publicURL string) func(domain.Email) string {
 		if !ok {
 			return ""
 		}
-		return base + page + "?" + url.Values{"token": {e.Secret}}.Encode()
+		query := url.Values{"token": {e.Secret}}
+		if e.RedirectTo != "" {
+			query.Set("redirect_to", e.RedirectTo)
+		}
+		return base + page + "?" + query.Encode()
 	}
 }

@@ -19,7 +19,7 @@ func TestEmailLinksOpenThePagesThatSpendTheirTokens(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.register("ada@example.com")
-	require.NoError(t, h.app.Account.ForgotPassword(context.Background(), "ada@example.com", app.Client{IP: "192.0.2.1"}))
+	require.NoError(t, h.app.Account.ForgotPassword(context.Background(), app.ForgotPasswordInput{Email: "ada@example.com", Client: app.Client{IP: "192.0.2.1"}}))
 	h.app.Wait()
 	links := httpapi.EmailLinks(publicURL + "/")
 

@@ -103,6 +103,7 @@ func TestDocumentCatchesDrift(t *testing.T) {
 		{"page error", "POST", "/reset-password", 403, pageHeaders(csp, "no-referrer"), `<!DOCTYPE html>`},
 		{"admin 401", "GET", "/v1/admin/users/u1", 401, adminChallenge, problem("401", "invalid_token")},
 		{"single-use token 400", "POST", "/v1/auth/verify-email", 400, problemHeaders, problem("400", "invalid_token")},
+		{"redirect refused", "POST", "/v1/auth/verify-email/resend", 400, problemHeaders, problem("400", "invalid_redirect")},
 		{"unavailable", "POST", "/v1/auth/refresh", 503, limited("1"), problem("503", "unavailable")},
 		{"alive", "GET", "/healthz", 200, jsonHeaders, `{"status":"ok"}`},
 		{"not ready", "GET", "/readyz", 503, http.Header{"Content-Type": {"application/problem+json"}, "Retry-After": {"1"}, "Cache-Control": {"no-store"}}, problem("503", "unavailable")},

@@ -32,6 +32,14 @@ import (
 //   - Every page is no-store, sends no Referer (the token is in the URL),
 //     may not be framed, and has a CSP that allows nothing but its one
 //     inline style, by hash, and forms posted to itself.
+//   - A link's redirect_to, which the client app that asked for the email
+//     named, is checked against the allow-list again when the page opens,
+//     kept in a hidden field, and checked once more when the form comes
+//     back, since both are anyone's to change; one not allowed (any
+//     longer) is dropped without a word. The page that ends the flow
+//     shows it as a Continue link, never as a 3xx: browsers apply
+//     form-action 'self' to the redirects that follow a form's POST too,
+//     and would block one to the app.
 //
 // Errors go through the one table of problem.go like the API's; a page
 // shows the problem as HTML (see writeErrorPage).
@@ -96,6 +104,10 @@ type pageView struct {
 	Problems  []string // why the password on the reset form was refused
 	// Bounds of a password, for the reset form's input.
 	MinPassword, MaxPassword int
+
+	// RedirectTo, checked, is another hidden field of the forms and the
+	// Continue link of the pages that end a flow; "" for none.
+	RedirectTo string
 }
 
 // maxLinkToken bounds the token a page echoes into its form. Real tokens
@@ -201,7 +213,8 @@ func (s *server) verifyEmailPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return renderPage(c, http.StatusOK, pageVerify, pageView{Title: "Confirm your email address", Token: token})
+	return renderPage(c, http.StatusOK, pageVerify, pageView{Title: "Confirm your email address", Token: token,
+		RedirectTo: s.pageRedirect(c.QueryParam("redirect_to"))})
 }
 
 // verifyEmailForm spends the token the form sends.
@@ -214,7 +227,8 @@ func (s *server) verifyEmailForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return renderPage(c, http.StatusOK, pageVerified, pageView{Title: "Your email address is confirmed", Email: user.Email})
+	return renderPage(c, http.StatusOK, pageVerified, pageView{Title: "Your email address is confirmed", Email: user.Email,
+		RedirectTo: s.pageRedirect(form.Get("redirect_to"))})
 }
 
 // resetPasswordPage shows the form that sets a new password. It only reads
@@ -224,21 +238,22 @@ func (s *server) resetPasswordPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return renderPage(c, http.StatusOK, pageReset, resetView(token))
+	return renderPage(c, http.StatusOK, pageReset, resetView(token, s.pageRedirect(c.QueryParam("redirect_to"))))
 }
 
 // resetPasswordForm sets the password the form sends. A password the
 // policy refuses shows the form again with the policy's reasons and the
-// same token, which stays usable, so the user can try another.
+// same token, which stays usable, so the user can try another, and the
+// same redirect.
 func (s *server) resetPasswordForm(c echo.Context) error {
 	form, err := readForm(c.Request())
 	if err != nil {
 		return err
 	}
-	token := form.Get("token")
+	token, redirectTo := form.Get("token"), s.pageRedirect(form.Get("redirect_to"))
 	err = s.account.ResetPassword(c.Request().Context(), token, form.Get("password"))
 	if v, ok := errors.AsType[*domain.ValidationError](err); ok {
-		view := resetView(token)
+		view := resetView(token, redirectTo)
 		for _, p := range v.Problems {
 			view.Problems = append(view.Problems, p.Message)
 		}
@@ -250,13 +265,14 @@ func (s *server) resetPasswordForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return renderPage(c, http.StatusOK, pageResetDone, pageView{Title: "Your password has been changed"})
+	return renderPage(c, http.StatusOK, pageResetDone, pageView{Title: "Your password has been changed", RedirectTo: redirectTo})
 }
 
-func resetView(token string) pageView {
+func resetView(token, redirectTo string) pageView {
 	return pageView{
 		Title:       "Choose a new password",
 		Token:       token,
+		RedirectTo:  redirectTo,
 		MinPassword: domain.MinPasswordLength,
 		MaxPassword: domain.MaxPasswordLength,
 	}

@@ -28,6 +28,7 @@ var (
 	errCookieCrossOrigin    = errors.New("httpapi: cookie-mode request from an origin not allowed")
 	errCSRFHeaderMissing    = errors.New("httpapi: cookie-mode request without the CSRF header")
 	errUnknownMode          = errors.New("httpapi: unknown token mode")
+	errInvalidRedirect      = errors.New("httpapi: redirect_to is not on the allow-list")
 )
 
 // problemTypePrefix makes a problem's code into its type URI. A URN names
@@ -105,6 +106,8 @@ var problems = []struct {
 		title: "Unsupported media type", detail: "Send the request body as application/json."}},
 	{is(errRequestTooLarge), problem{status: http.StatusRequestEntityTooLarge, code: "request_too_large",
 		title: "Request too large", detail: "The request body must not exceed 64 KiB."}},
+	{is(errInvalidRedirect), problem{status: http.StatusBadRequest, code: "invalid_redirect",
+		title: "Redirect not allowed", detail: "redirect_to must be one of the client URLs this server is configured to send browsers back to."}},
 
 	{is(errMissingToken), problem{status: http.StatusUnauthorized, code: codeInvalidToken,
 		title: "Authentication required", detail: "Send an access token in the Authorization header: Bearer <token>.",

@@ -97,7 +97,7 @@ func newFuzzState(t *testing.T) *fuzzState {
 	require.NoError(t, err)
 	anon, err := st.app.Auth.Anonymous(ctx, c)
 	require.NoError(t, err)
-	require.NoError(t, st.app.Account.ForgotPassword(ctx, "ada@example.com", c))
+	require.NoError(t, st.app.Account.ForgotPassword(ctx, app.ForgotPasswordInput{Email: "ada@example.com", Client: c}))
 	st.app.Wait() // the reset email goes out in the background
 	st.access = map[string]string{"ada": ada.AccessToken, "anonymous": anon.AccessToken}
 	st.replacer = strings.NewReplacer(refreshPlaceholder, ada.RefreshToken,
@@ -124,17 +124,17 @@ func mailToken(t *testing.T, m *fake.Mailer, purpose domain.EmailPurpose) string
 func FuzzJSONRequest(f *testing.F) {
 	creds := `{"email":"ada@example.com","password":"` + password + `"}`
 	for i, bodies := range [][]string{
-		0:  {`{"email":"grace@example.com","password":"` + password + `"}`, creds, `{"email":"Grace@Example.COM ","password":"grace-hopper-1906"}`, `{"email":"grace@example.com","password":"short"}`},
+		0:  {`{"email":"grace@example.com","password":"` + password + `"}`, creds, `{"email":"Grace@Example.COM ","password":"grace-hopper-1906"}`, `{"email":"grace@example.com","password":"short"}`, `{"email":"grace@example.com","password":"` + password + `","redirect_to":"HTTPS://APP.example.com:443/app/"}`, `{"email":"grace@example.com","password":"` + password + `","redirect_to":"https://app.example.com@evil.example/app/"}`},
 		1:  {creds, `{"email":" ADA@example.com","password":"` + password + `"}`, `{"email":"ada@example.com","password":"wrong password!"}`},
 		2:  {`{"refresh_token":"{refresh}"}`, `{"refresh_token":" {refresh}"}`, `{"refresh_token":"{verify}"}`},
 		3:  {`{"refresh_token":"{refresh}"}`, `{"refresh_token":"x"}`},
 		4:  {``, `{}`, ` `, `{"ignored":true}`},
 		5:  {`{"token":"{verify}"}`, `{"token":"{reset}"}`},
-		6:  {`{"email":"ada@example.com"}`, `{"email":"nobody@example.com"}`, `{"email":"ada"}`},
+		6:  {`{"email":"ada@example.com"}`, `{"email":"nobody@example.com"}`, `{"email":"ada"}`, `{"email":"ada@example.com","redirect_to":"https://app.example.com/app/x?y=1"}`, `{"email":"ada@example.com","redirect_to":"https://app.example.com/app/../x"}`},
 		7:  {`{"token":"{reset}","password":"a brand new password"}`, `{"token":"{reset}","password":"short"}`, `{"token":"{verify}","password":"a brand new password"}`},
 		8:  {`{"current_password":"` + password + `","new_password":"a brand new password"}`, `{"current_password":"wrong","new_password":"a brand new password"}`},
 		9:  {`{"password":"` + password + `"}`, `{"password":"wrong"}`, ``, `{}`},
-		10: {``, `{}`},
+		10: {``, `{}`, `{"redirect_to":"https://app.example.com/app/"}`, `{"redirect_to":"//evil.example/app/"}`, `{"redirect_to":7}`},
 		11: {`{"email":"grace@example.com","password":"` + password + `"}`, creds},
 	} {
 		for _, body := range bodies {

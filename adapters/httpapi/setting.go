@@ -51,13 +51,18 @@ type Settings struct {
 	// RequestTimeout is GATEHOUSE_REQUEST_TIMEOUT, DefaultRequestTimeout
 	// when it is unset.
 	RequestTimeout time.Duration
+	// RedirectURLs is GATEHOUSE_REDIRECT_URLS, one URL an element; none
+	// when it is unset.
+	RedirectURLs []string
 }
 
 // ReadSettings reads GATEHOUSE_PUBLIC_URL (default DefaultPublicURL),
 // GATEHOUSE_TRUSTED_PROXIES (CIDRs or addresses separated by commas or
-// spaces), GATEHOUSE_CORS_ORIGINS (origins, likewise), GATEHOUSE_ADMIN_API_KEY (at least 32 characters when set) and
-// GATEHOUSE_REQUEST_TIMEOUT (from 100ms to 5m) through r, which records
-// each problem naming its variable and never quoting the admin key.
+// spaces), GATEHOUSE_CORS_ORIGINS (origins, likewise),
+// GATEHOUSE_ADMIN_API_KEY (at least 32 characters when set),
+// GATEHOUSE_REQUEST_TIMEOUT (from 100ms to 5m) and GATEHOUSE_REDIRECT_URLS
+// (see readRedirectURLs) through r, which records each problem naming its
+// variable and never quoting the admin key.
 func ReadSettings(r *setting.Reader) Settings {
 	s := Settings{PublicURL: readPublicURL(r), TrustedProxies: readTrustedProxies(r), CORSOrigins: readCORSOrigins(r)}
 	if s.AdminAPIKey = r.Secret(adminAPIKeyVar); s.AdminAPIKey != "" && len(s.AdminAPIKey) < minAdminKeyLength {
@@ -67,6 +72,7 @@ func ReadSettings(r *setting.Reader) Settings {
 	if s.RequestTimeout != 0 && (s.RequestTimeout < minRequestTimeout || s.RequestTimeout > maxRequestTimeout) {
 		r.Fail(requestTimeoutVar, "must be from %s to %s", minRequestTimeout, maxRequestTimeout)
 	}
+	s.RedirectURLs = readRedirectURLs(r)
 	return s
 }
 

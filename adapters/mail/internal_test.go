@@ -126,6 +126,15 @@ func TestRedact(t *testing.T) {
 	assert.EqualError(t, err, "554 rejected: [redacted] looks like spam")
 	err = redact(errors.New("554 rejected: "+inPath+" looks like spam"), e, "")
 	assert.EqualError(t, err, "554 rejected: https://g.example/v/[redacted] looks like spam")
+
+	// A link that carries a client's redirect_to, ahead of the token as
+	// httpapi.EmailLinks encodes it: the link goes whole, and the token
+	// still goes from a reply that quotes the link otherwise.
+	withRedirect := "https://g.example/verify-email?redirect_to=https%3A%2F%2Fapp.example.com%2Fapp%2F&token=SECRETTOKEN123"
+	err = redact(errors.New("550 no such page "+withRedirect), e, withRedirect)
+	assert.EqualError(t, err, "550 no such page [redacted]")
+	err = redact(errors.New("554 rejected: ?redirect_to=https://app.example.com/app/&token=SECRETTOKEN123"), e, withRedirect)
+	assert.EqualError(t, err, "554 rejected: ?redirect_to=https://app.example.com/app/&token=[redacted]")
 }
 
 func TestPermanent(t *testing.T) {

@@ -35,6 +35,7 @@ func TestConfigDefaultsNeedNoConfiguration(t *testing.T) {
 	assert.Equal(t, 10*time.Second, c.ShutdownGrace)
 	assert.Equal(t, 10*time.Second, c.HTTP.RequestTimeout)
 	assert.Empty(t, c.PprofAddr, "no profiling listener unless asked for")
+	assert.Empty(t, c.HTTP.RedirectURLs, "no redirect_to is allowed")
 }
 
 func TestConfigReadsEveryVariable(t *testing.T) {
@@ -58,6 +59,7 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"GATEHOUSE_SHUTDOWN_GRACE":      "45s",
 		"GATEHOUSE_REQUEST_TIMEOUT":     "30s",
 		"GATEHOUSE_PPROF_ADDR":          "[::1]:6060",
+		"GATEHOUSE_REDIRECT_URLS":       "https://app.example.com/app/ https://app.example.com/done",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, "postgres", c.Database.Dialect())
@@ -81,6 +83,7 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 	assert.Equal(t, 45*time.Second, c.ShutdownGrace)
 	assert.Equal(t, 30*time.Second, c.HTTP.RequestTimeout)
 	assert.Equal(t, "[::1]:6060", c.PprofAddr)
+	assert.Equal(t, []string{"https://app.example.com/app/", "https://app.example.com/done"}, c.HTTP.RedirectURLs)
 }
 
 func TestConfigErrorsNameTheVariable(t *testing.T) {

@@ -129,6 +129,7 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 			CORSOrigins: c.HTTP.CORSOrigins,
 			Ready:       db.Ping, Draining: draining, Metrics: metrics,
 			RequestTimeout: c.HTTP.RequestTimeout,
+			RedirectURLs:   c.HTTP.RedirectURLs,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       readTimeout,

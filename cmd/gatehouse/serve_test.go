@@ -278,6 +278,22 @@ func TestServeMetricsWithoutSMTPHaveNoMailCounters(t *testing.T) {
 	assert.NotContains(t, r.body, "gatehouse_mail_", "the log mailer counts nothing")
 }
 
+// TestServeAllowsTheRedirectURLs: GATEHOUSE_REDIRECT_URLS reaches the
+// HTTP edge, which allows a redirect_to it lists and refuses another.
+func TestServeAllowsTheRedirectURLs(t *testing.T) {
+	addr, _, _ := startServe(t, map[string]string{
+		"GATEHOUSE_DATABASE_URL":  "sqlite://" + filepath.Join(t.TempDir(), "gatehouse.db"),
+		"GATEHOUSE_REDIRECT_URLS": "https://app.example.com/app/",
+	})
+	register := func(email, redirect string) reply {
+		return call(t, "POST", addr, "/v1/auth/register",
+			`{"email":"`+email+`","password":"`+testPassword+`","redirect_to":"`+redirect+`"}`, "")
+	}
+
+	requireProblem(t, register("ada@example.com", "https://evil.example/app/"), http.StatusBadRequest, "invalid_redirect")
+	tokensOf(t, register("ada@example.com", "https://app.example.com/app/welcome"), http.StatusCreated)
+}
+
 // TestServePprof checks that GATEHOUSE_PPROF_ADDR serves the profiles on a
 // listener of their own, and that the API's listener does not.
 func TestServePprof(t *testing.T) {

@@ -25,7 +25,7 @@ func init() {
 
 // lifecycle is a server whose account emails go over a real SMTP
 // conversation to a mailbox and link back to the server itself, with the
-// admin API enabled.
+// admin API enabled and appURL as its GATEHOUSE_REDIRECT_URLS.
 type lifecycle struct {
 	b    backend
 	srv  *server
@@ -69,6 +69,7 @@ var lifecycleScenarios = []struct {
 	{"Admin", testAdmin, false},
 	{"AdminDisabled", testAdminDisabled, true},
 	{"MailRetry", testMailRetry, true},
+	{"Redirect", testRedirect, false},
 }
 
 // TestLifecycle takes accounts through their whole life (verification,
@@ -95,6 +96,7 @@ func testLifecycle(t *testing.T, b backend) {
 	mb := startMailbox(t, mailboxOptions{startTLS: secure, auth: secure})
 	env := with(b.database(t), mb.env(t))
 	env["GATEHOUSE_ADMIN_API_KEY"] = adminAPIKey
+	env["GATEHOUSE_REDIRECT_URLS"] = appURL
 	srv := startLinkedServer(t, env)
 	lc := &lifecycle{b: b, srv: srv, c: newClient(t, srv), mail: mb, secure: secure, expected: map[string]int{}}
 
