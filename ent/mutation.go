@@ -2600,6 +2600,7 @@ type TokenMutation struct {
 	id            *uuid.UUID
 	kind          *string
 	token_hash    *string
+	auth_methods  *string
 	expires_at    *time.Time
 	created_at    *time.Time
 	clearedFields map[string]struct{}
@@ -2822,6 +2823,55 @@ func (m *TokenMutation) ResetTokenHash() {
 	m.token_hash = nil
 }
 
+// SetAuthMethods sets the "auth_methods" field.
+func (m *TokenMutation) SetAuthMethods(s string) {
+	m.auth_methods = &s
+}
+
+// AuthMethods returns the value of the "auth_methods" field in the mutation.
+func (m *TokenMutation) AuthMethods() (r string, exists bool) {
+	v := m.auth_methods
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthMethods returns the old "auth_methods" field's value of the Token entity.
+// If the Token object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TokenMutation) OldAuthMethods(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthMethods is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthMethods requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthMethods: %w", err)
+	}
+	return oldValue.AuthMethods, nil
+}
+
+// ClearAuthMethods clears the value of the "auth_methods" field.
+func (m *TokenMutation) ClearAuthMethods() {
+	m.auth_methods = nil
+	m.clearedFields[token.FieldAuthMethods] = struct{}{}
+}
+
+// AuthMethodsCleared returns if the "auth_methods" field was cleared in this mutation.
+func (m *TokenMutation) AuthMethodsCleared() bool {
+	_, ok := m.clearedFields[token.FieldAuthMethods]
+	return ok
+}
+
+// ResetAuthMethods resets all changes to the "auth_methods" field.
+func (m *TokenMutation) ResetAuthMethods() {
+	m.auth_methods = nil
+	delete(m.clearedFields, token.FieldAuthMethods)
+}
+
 // SetExpiresAt sets the "expires_at" field.
 func (m *TokenMutation) SetExpiresAt(t time.Time) {
 	m.expires_at = &t
@@ -2955,7 +3005,7 @@ func (m *TokenMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TokenMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 6)
 	if m.user != nil {
 		fields = append(fields, token.FieldUserID)
 	}
@@ -2964,6 +3014,9 @@ func (m *TokenMutation) Fields() []string {
 	}
 	if m.token_hash != nil {
 		fields = append(fields, token.FieldTokenHash)
+	}
+	if m.auth_methods != nil {
+		fields = append(fields, token.FieldAuthMethods)
 	}
 	if m.expires_at != nil {
 		fields = append(fields, token.FieldExpiresAt)
@@ -2985,6 +3038,8 @@ func (m *TokenMutation) Field(name string) (ent.Value, bool) {
 		return m.Kind()
 	case token.FieldTokenHash:
 		return m.TokenHash()
+	case token.FieldAuthMethods:
+		return m.AuthMethods()
 	case token.FieldExpiresAt:
 		return m.ExpiresAt()
 	case token.FieldCreatedAt:
@@ -3004,6 +3059,8 @@ func (m *TokenMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldKind(ctx)
 	case token.FieldTokenHash:
 		return m.OldTokenHash(ctx)
+	case token.FieldAuthMethods:
+		return m.OldAuthMethods(ctx)
 	case token.FieldExpiresAt:
 		return m.OldExpiresAt(ctx)
 	case token.FieldCreatedAt:
@@ -3037,6 +3094,13 @@ func (m *TokenMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetTokenHash(v)
+		return nil
+	case token.FieldAuthMethods:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthMethods(v)
 		return nil
 	case token.FieldExpiresAt:
 		v, ok := value.(time.Time)
@@ -3081,7 +3145,11 @@ func (m *TokenMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *TokenMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(token.FieldAuthMethods) {
+		fields = append(fields, token.FieldAuthMethods)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -3094,6 +3162,11 @@ func (m *TokenMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *TokenMutation) ClearField(name string) error {
+	switch name {
+	case token.FieldAuthMethods:
+		m.ClearAuthMethods()
+		return nil
+	}
 	return fmt.Errorf("unknown Token nullable field %s", name)
 }
 
@@ -3109,6 +3182,9 @@ func (m *TokenMutation) ResetField(name string) error {
 		return nil
 	case token.FieldTokenHash:
 		m.ResetTokenHash()
+		return nil
+	case token.FieldAuthMethods:
+		m.ResetAuthMethods()
 		return nil
 	case token.FieldExpiresAt:
 		m.ResetExpiresAt()

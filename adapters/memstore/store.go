@@ -231,9 +231,9 @@ func storesOn(db db) domain.Stores {
 }
 
 // data is the content of the database. Its values hold no pointers but
-// sessions' Methods and retry secrets, which the store never changes in place and copies
-// where sessions come in and go out, so a value read from a map is already
-// a copy the caller may change.
+// the Methods of sessions and tokens and the retry secrets, which the store
+// never changes in place and copies where they come in and go out, so a
+// value read from a map is already a copy the caller may change.
 type data struct {
 	users    map[domain.UserID]domain.User
 	emails   map[string]domain.UserID // non-empty normalised email → user

@@ -123,6 +123,7 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "type", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(50)", "sqlite3": "varchar(50)"}},
 		{Name: "token_hash", Type: field.TypeString, Unique: true, SchemaType: map[string]string{"postgres": "varchar(64)", "sqlite3": "varchar(64)"}},
+		{Name: "auth_methods", Type: field.TypeString, Nullable: true},
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "created_at", Type: field.TypeTime, Default: schema.Expr("CURRENT_TIMESTAMP")},
 		{Name: "user_id", Type: field.TypeUUID},
@@ -135,7 +136,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "tokens_users_tokens",
-				Columns:    []*schema.Column{TokensColumns[5]},
+				Columns:    []*schema.Column{TokensColumns[6]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -144,12 +145,12 @@ var (
 			{
 				Name:    "token_user_id_type",
 				Unique:  false,
-				Columns: []*schema.Column{TokensColumns[5], TokensColumns[1]},
+				Columns: []*schema.Column{TokensColumns[6], TokensColumns[1]},
 			},
 			{
 				Name:    "token_expires_at",
 				Unique:  false,
-				Columns: []*schema.Column{TokensColumns[3]},
+				Columns: []*schema.Column{TokensColumns[4]},
 			},
 		},
 	}
