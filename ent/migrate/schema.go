@@ -3,11 +3,43 @@
 package migrate
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 )
 
 var (
+	// MfaFactorsColumns holds the columns for the "mfa_factors" table.
+	MfaFactorsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "kind", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(20)", "sqlite3": "varchar(20)"}},
+		{Name: "secret", Type: field.TypeBytes},
+		{Name: "last_step", Type: field.TypeInt64, Default: 0},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "verified_at", Type: field.TypeTime, Nullable: true},
+		{Name: "user_id", Type: field.TypeUUID},
+	}
+	// MfaFactorsTable holds the schema information for the "mfa_factors" table.
+	MfaFactorsTable = &schema.Table{
+		Name:       "mfa_factors",
+		Columns:    MfaFactorsColumns,
+		PrimaryKey: []*schema.Column{MfaFactorsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "mfa_factors_users_factors",
+				Columns:    []*schema.Column{MfaFactorsColumns[6]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "factor_user_id_kind",
+				Unique:  true,
+				Columns: []*schema.Column{MfaFactorsColumns[6], MfaFactorsColumns[1]},
+			},
+		},
+	}
 	// RateLimitsColumns holds the columns for the "rate_limits" table.
 	RateLimitsColumns = []*schema.Column{
 		{Name: "key", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(64)", "sqlite3": "varchar(64)"}},
@@ -172,6 +204,7 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		MfaFactorsTable,
 		RateLimitsTable,
 		RotatedTokensTable,
 		SessionsTable,
@@ -182,6 +215,10 @@ var (
 )
 
 func init() {
+	MfaFactorsTable.ForeignKeys[0].RefTable = UsersTable
+	MfaFactorsTable.Annotation = &entsql.Annotation{
+		Table: "mfa_factors",
+	}
 	RotatedTokensTable.ForeignKeys[0].RefTable = SessionsTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	TokensTable.ForeignKeys[0].RefTable = UsersTable
