@@ -2,12 +2,8 @@ package totp_test
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha1"
 	"encoding/base32"
 	"encoding/base64"
-	"encoding/binary"
-	"fmt"
 	"image/png"
 	"net/url"
 	"strings"
@@ -19,32 +15,14 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/adapters/setting"
 	"github.com/gatehouse-auth/gatehouse/adapters/totp"
+	"github.com/gatehouse-auth/gatehouse/test/otptest"
 )
 
-// rfc6238 is the test's own RFC 6238 implementation (HMAC-SHA-1, 30 s
-// steps), independent of the library the package uses: the code of step
-// with digits digits.
-func rfc6238(secret []byte, step int64, digits int) string {
-	mac := hmac.New(sha1.New, secret)
-	_ = binary.Write(mac, binary.BigEndian, step)
-	sum := mac.Sum(nil)
-	offset := sum[len(sum)-1] & 0x0f
-	n := binary.BigEndian.Uint32(sum[offset:offset+4]) & 0x7fffffff
-	mod := uint32(1)
-	for range digits {
-		mod *= 10
-	}
-	return fmt.Sprintf("%0*d", digits, n%mod)
-}
-
-// The test's implementation agrees with RFC 6238's own test vectors
-// (appendix B, SHA-1), so that what it says of the package means
-// something.
-func TestTheTestsRFC6238MatchesTheRFC(t *testing.T) {
-	secret := []byte("12345678901234567890")
-	for unix, want := range map[int64]string{59: "94287082", 1111111109: "07081804", 1234567890: "89005924", 20000000000: "65353130"} {
-		assert.Equal(t, want, rfc6238(secret, unix/30, 8), "T=%d", unix)
-	}
+// codeOfStep is the authenticator app's code of time step step, from the
+// tests' own RFC 6238 implementation (otptest), not from the library the
+// package uses.
+func codeOfStep(secret []byte, step int64) string {
+	return otptest.Code(secret, time.Unix(step*30, 0))
 }
 
 func TestMatchAcceptsTheCodesOfNowAndOneStepAround(t *testing.T) {
@@ -54,16 +32,16 @@ func TestMatchAcceptsTheCodesOfNowAndOneStepAround(t *testing.T) {
 	step := now.Unix() / 30
 
 	for _, s := range []int64{step - 1, step, step + 1} {
-		got, ok := codes.Match(secret, rfc6238(secret, s, 6), now)
+		got, ok := codes.Match(secret, codeOfStep(secret, s), now)
 		assert.True(t, ok, "step %+d", s-step)
 		assert.Equal(t, s, got, "the step that matched")
 	}
 	for _, s := range []int64{step - 2, step + 2} {
-		_, ok := codes.Match(secret, rfc6238(secret, s, 6), now)
+		_, ok := codes.Match(secret, codeOfStep(secret, s), now)
 		assert.False(t, ok, "step %+d is too far", s-step)
 	}
-	valid := rfc6238(secret, step, 6)
-	for _, bad := range []string{"", "12345", "1234567", valid + " ", " " + valid, rfc6238(secret, step, 8)} {
+	valid := codeOfStep(secret, step)
+	for _, bad := range []string{"", "12345", "1234567", valid + " ", " " + valid, valid + valid[:2]} {
 		_, ok := codes.Match(secret, bad, now)
 		assert.False(t, ok, "%q", bad)
 	}
@@ -102,7 +80,7 @@ func TestEnrolMakesAKeyAnAppCanUse(t *testing.T) {
 	assert.Equal(t, 256, img.Bounds().Dx())
 
 	now := time.Now()
-	step, ok := codes.Match(e.Secret, rfc6238(e.Secret, now.Unix()/30, 6), now)
+	step, ok := codes.Match(e.Secret, otptest.Code(e.Secret, now), now)
 	assert.True(t, ok, "the enrolled key's codes match")
 	assert.Equal(t, now.Unix()/30, step)
 
