@@ -27,6 +27,7 @@ type Account struct {
 	passwords  *passwords
 	mails      *tokenMails
 	background *background
+	factors    *totpFactors
 }
 
 // Me returns the user the claims name. A user deleted since the token was

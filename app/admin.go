@@ -75,3 +75,30 @@ func tierProblem(message string) error {
 	problems.Add("tier", "invalid_tier", message)
 	return problems
 }
+
+// RemoveFactors removes every second factor of the user with id, with
+// the user's recovery codes, and logs it: the way back in for a user who
+// lost both the authenticator and the codes. The user's sessions stay. It
+// returns domain.ErrNotFound for an unknown user.
+func (a *Admin) RemoveFactors(ctx context.Context, id domain.UserID) error {
+	var removed int
+	err := a.tx.InTx(ctx, func(ctx context.Context, tx domain.Stores) error {
+		if _, err := tx.Users.ByID(ctx, id); err != nil {
+			return err
+		}
+		var err error
+		if removed, err = tx.Factors.DeleteByUser(ctx, id); err != nil {
+			return err
+		}
+		_, err = tx.Tokens.DeleteByUser(ctx, id, domain.TokenRecoveryCode)
+		return err
+	})
+	if errors.Is(err, domain.ErrNotFound) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("app: admin remove factors: %w", err)
+	}
+	a.log.WarnContext(ctx, "admin removed second factors", "user_id", id, "factors", removed)
+	return nil
+}

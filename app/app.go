@@ -41,8 +41,12 @@ type Ports struct {
 	Hasher       domain.PasswordHasher
 	AccessTokens domain.AccessTokens
 	Mailer       domain.Mailer
-	Clock        domain.Clock
-	Logger       *slog.Logger
+	// TOTP makes and checks authenticator apps' codes, and Secrets seals
+	// their keys for storage.
+	TOTP    domain.TOTP
+	Secrets domain.SecretBox
+	Clock   domain.Clock
+	Logger  *slog.Logger
 }
 
 // App is every use case, by capability. Its parts are safe for concurrent
@@ -78,14 +82,16 @@ func New(ctx context.Context, p Ports, cfg Config) (*App, error) {
 		maxAge: cfg.SessionMaxAge, retryGrace: cfg.RefreshReuseGrace,
 	}
 	users := &users{store: p.Stores.Users}
+	factors := &totpFactors{totp: p.TOTP, secrets: p.Secrets}
 	return &App{
 		Auth: &Auth{
 			users: p.Stores.Users, sessions: p.Stores.Sessions, tx: p.Transactor, hasher: p.Hasher, accessTokens: p.AccessTokens,
 			clock: p.Clock, log: p.Logger, limits: limits, mails: mails, kernel: kernel, dummyHash: dummyHash,
+			tokens: p.Stores.Tokens, factors: factors,
 		},
 		Account: &Account{
 			stores: p.Stores, tx: p.Transactor, clock: p.Clock, log: p.Logger,
-			users: users, limits: limits, passwords: passwords, mails: mails, background: background,
+			users: users, limits: limits, passwords: passwords, mails: mails, background: background, factors: factors,
 		},
 		Admin:       &Admin{users: p.Stores.Users, tx: p.Transactor, clock: p.Clock, log: p.Logger},
 		Maintenance: newMaintenance(p),

@@ -20,6 +20,8 @@ type Auth struct {
 	limits       *limiter
 	mails        *tokenMails
 	kernel       *kernel
+	tokens       domain.TokenStore // the MFA challenges, read outside a unit of work
+	factors      *totpFactors
 	// dummyHash is verified when a login names no account, so that an
 	// unknown email costs as much time as a wrong password.
 	dummyHash string

@@ -10,13 +10,18 @@ import (
 
 // ChangePassword sets a new password for the caller, who proves to know the
 // current one, and revokes every other session of theirs; the calling
-// session stays. It returns domain.ErrInvalidCredentials for a wrong
-// current password (or a user without one), a *domain.RateLimitedError after
-// too many wrong ones, and a *domain.ValidationError (field "new_password")
-// when the policy rejects the new one.
+// session stays. It returns ErrAAL2Required when the user has a second
+// factor that the session did not present, domain.ErrInvalidCredentials
+// for a wrong current password (or a user without one), a
+// *domain.RateLimitedError after too many wrong ones, and a
+// *domain.ValidationError (field "new_password") when the policy rejects
+// the new one.
 func (a *Account) ChangePassword(ctx context.Context, c domain.Claims, current, next string) error {
 	user, err := a.users.named(ctx, c)
 	if err != nil {
+		return err
+	}
+	if err := requireAAL2(ctx, a.stores, c); err != nil {
 		return err
 	}
 	if err := a.passwords.check(ctx, user, current); err != nil {

@@ -12,10 +12,14 @@ import (
 // email may register again as a new user. A registered user must give their
 // password (domain.ErrInvalidCredentials otherwise, and a
 // *domain.RateLimitedError after too many wrong ones); an anonymous user has
-// none, and their bearer token suffices.
+// none, and their bearer token suffices. A user with a second factor needs
+// a session that presented it (ErrAAL2Required otherwise).
 func (a *Account) DeleteAccount(ctx context.Context, c domain.Claims, password string) error {
 	user, err := a.users.named(ctx, c)
 	if err != nil {
+		return err
+	}
+	if err := requireAAL2(ctx, a.stores, c); err != nil {
 		return err
 	}
 	if user.Email != "" {

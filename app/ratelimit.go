@@ -36,6 +36,11 @@ var (
 	limitForgotIP      = limit{"forgot:ip", 10, time.Hour}
 	limitForgotAccount = limit{"forgot:account", 5, time.Hour}
 	limitResendAccount = limit{"resend:account", 5, time.Hour}
+	// One-time and recovery codes: per MFA challenge, and per user across
+	// challenges (a password alone makes new challenges at will) and the
+	// codes that verify or step up; a success resets the user's.
+	limitMFAChallenge = limit{"mfa:challenge", 5, 5 * time.Minute}
+	limitMFAUser      = limit{"mfa:user", 10, 15 * time.Minute}
 )
 
 // limiter applies the rate limits on the standalone rate-limit store, so

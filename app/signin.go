@@ -36,15 +36,15 @@ type signIn struct {
 }
 
 // kernel is where every sign-in ends and every refresh continues. Each
-// way to sign in (password, registration, anonymous, and every one added
-// later) proves who the user is in its own flow, then calls start in its
-// unit of work, and returns what issue makes of the grant once that unit
-// of work has committed. So what a sign-in yields is decided here once:
-// the session it creates and what the session records of how the user
-// authenticated. That is also where a second factor will be asked for:
-// start, seeing a user who must present one, will record a pending
-// challenge instead of a session, and issue will answer with it instead of
-// tokens, with no flow of its own changed.
+// way to sign in (password, registration, anonymous, a second factor, and
+// every one added later) proves who the user is in its own flow, then
+// calls start in its unit of work, and returns what issue makes of the
+// grant once that unit of work has committed. So what a sign-in yields is
+// decided here once: the session it creates, what the session records of
+// how the user authenticated, and whether it must first pass the second
+// factor (the MFA gate): a user with a verified second factor whose
+// sign-in has not reached aal2 gets a challenge instead of a session,
+// which FinishSignIn completes with a code, through start again.
 type kernel struct {
 	accessTokens domain.AccessTokens
 	accessTTL    time.Duration
@@ -54,19 +54,36 @@ type kernel struct {
 }
 
 // grant is what start hands back: a session created in a unit of work that
-// has not committed yet. Its tokens are issued only after it has (see
-// issue), so a client never holds tokens to a session that was rolled
-// back.
+// has not committed yet, or the challenge that stands in its place. Its
+// tokens are issued only after it has (see issue), so a client never holds
+// tokens to a session that was rolled back.
 type grant struct {
 	user    domain.User
 	session domain.Session
 	refresh string // the secret of the session's current refresh token
+	// challenge, when not empty, is the secret of the MFA challenge that
+	// start recorded instead of a session, and factors the kinds of second
+	// factor that can answer it.
+	challenge string
+	factors   []domain.FactorKind
 }
 
-// start creates the session that in begins, in the caller's unit of work
-// tx, recording how the user authenticated, with the hash of a new refresh
-// token, and returns its grant.
+// start passes the sign-in in through the MFA gate and then creates its
+// session, in the caller's unit of work tx, recording how the user
+// authenticated, with the hash of a new refresh token, and returns its
+// grant. A user with a verified second factor whose methods do not reach
+// aal2 yet gets a grant with a challenge instead: a single-use token,
+// recording those methods, that FinishSignIn takes with a code.
 func (k *kernel) start(ctx context.Context, tx domain.Stores, in signIn, now time.Time) (grant, error) {
+	if domain.AssuranceOf(in.methods) != domain.AAL2 {
+		factors, err := verifiedFactors(ctx, tx, in.user.ID)
+		if err != nil {
+			return grant{}, err
+		}
+		if len(factors) > 0 {
+			return k.challenge(ctx, tx, in, factors, now)
+		}
+	}
 	secret, hash := domain.NewOpaqueToken()
 	session, err := tx.Sessions.Create(ctx, domain.Session{
 		UserID:     in.user.ID,
@@ -84,10 +101,43 @@ func (k *kernel) start(ctx context.Context, tx domain.Stores, in signIn, now tim
 	return grant{user: in.user, session: session, refresh: secret}, nil
 }
 
+// challenge records the MFA challenge of the sign-in in, which factors can
+// answer, and returns its grant.
+func (k *kernel) challenge(ctx context.Context, tx domain.Stores, in signIn, factors []domain.FactorKind, now time.Time) (grant, error) {
+	secret, hash := domain.NewOpaqueToken()
+	_, err := tx.Tokens.Create(ctx, domain.Token{
+		UserID: in.user.ID, Kind: domain.TokenMFAChallenge, Hash: hash, Methods: in.methods,
+		ExpiresAt: now.Add(domain.TokenMFAChallenge.TTL()), CreatedAt: now,
+	})
+	if err != nil {
+		return grant{}, err
+	}
+	return grant{user: in.user, challenge: secret, factors: factors}, nil
+}
+
+// verifiedFactors returns the kinds of the user's verified second factors.
+func verifiedFactors(ctx context.Context, tx domain.Stores, id domain.UserID) ([]domain.FactorKind, error) {
+	all, err := tx.Factors.ByUser(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var kinds []domain.FactorKind
+	for _, f := range all {
+		if f.Verified() {
+			kinds = append(kinds, f.Kind)
+		}
+	}
+	return kinds, nil
+}
+
 // issue signs an access token for the grant's user and session, valid from
-// now, and bundles it with the refresh token's secret. Call it once the
-// unit of work that started or rotated the session has committed.
+// now, and bundles it with the refresh token's secret. For a grant that is
+// a challenge it returns an *MFARequiredError with it instead. Call it once
+// the unit of work that started or rotated the session has committed.
 func (k *kernel) issue(ctx context.Context, g grant, now time.Time) (Tokens, error) {
+	if g.challenge != "" {
+		return Tokens{}, &MFARequiredError{Challenge: g.challenge, Factors: g.factors}
+	}
 	jti, _ := domain.NewOpaqueToken()
 	// An access token never outlives its session (which a session's
 	// absolute lifetime may end sooner than the access-token TTL).
@@ -101,6 +151,8 @@ func (k *kernel) issue(ctx context.Context, g grant, now time.Time) (Tokens, err
 		SessionID:     g.session.ID,
 		Tier:          g.user.Tier,
 		EmailVerified: g.user.EmailVerified,
+		Methods:       g.session.Methods,
+		AAL:           domain.AssuranceOf(g.session.Methods),
 		IssuedAt:      now,
 		ExpiresAt:     expires,
 	})

@@ -12,8 +12,13 @@ type Claims struct {
 	SessionID     SessionID
 	Tier          Tier
 	EmailVerified bool
-	IssuedAt      time.Time
-	ExpiresAt     time.Time
+	// Methods (amr) are how the session was authenticated, and AAL (aal)
+	// the assurance level they reach (AssuranceOf). A token that predates
+	// them verifies with no methods and AAL1.
+	Methods   []AuthMethod
+	AAL       AAL
+	IssuedAt  time.Time
+	ExpiresAt time.Time
 }
 
 // AccessTokens issues and verifies signed access tokens.

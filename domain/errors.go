@@ -16,6 +16,14 @@ var (
 	ErrInvalidTokenKind = errors.New("invalid token kind")
 	// ErrInvalidAuthMethod means a string names no authentication method.
 	ErrInvalidAuthMethod = errors.New("invalid authentication method")
+	// ErrInvalidFactorKind means a string names no kind of second factor.
+	ErrInvalidFactorKind = errors.New("invalid factor kind")
+	// ErrFactorExists means the user has a second factor of that kind
+	// already.
+	ErrFactorExists = errors.New("factor exists")
+	// ErrCodeReplayed means a one-time code of a time step that was
+	// already used (or of an earlier one) was presented again.
+	ErrCodeReplayed = errors.New("one-time code replayed")
 	// ErrInsideUnitOfWork means a standalone store (see Standalone) was
 	// called inside a unit of work, which it never joins. Stores refuse
 	// the call at once rather than wait for a connection the unit of work

@@ -21,16 +21,19 @@ type UserStore interface {
 	// ErrNotFound when there is no such user, ErrEmailTaken when another user
 	// has the email, and ErrInvalidTier when u.Tier is not valid.
 	Update(ctx context.Context, u User) (User, error)
-	// Delete removes the user with id together with all its tokens and
-	// sessions. It returns ErrNotFound when there is no such user.
+	// Delete removes the user with id together with all its tokens,
+	// sessions and factors. It returns ErrNotFound when there is no such
+	// user.
 	Delete(ctx context.Context, id UserID) error
 }
 
 // TokenStore keeps single-use tokens by their hash.
 type TokenStore interface {
 	// Create stores t and returns it with its new ID. The caller sets
-	// CreatedAt. It returns ErrNotFound when t.UserID names no user, and
-	// ErrInvalidTokenKind when t.Kind is not valid. A hash that is already
+	// CreatedAt. It returns ErrNotFound when t.UserID names no user,
+	// ErrInvalidTokenKind when t.Kind is not valid, and ErrInvalidAuthMethod
+	// when t.Methods holds the zero AuthMethod. Methods read back in their
+	// order, and as nil when there are none. A hash that is already
 	// stored is an error without a sentinel: hashes of 256 random bits do not
 	// collide, so one that does is a bug.
 	Create(ctx context.Context, t Token) (Token, error)
@@ -95,6 +98,11 @@ type SessionStore interface {
 	// ByTokenHash returns the session whose current refresh-token hash is
 	// hash, revoked and expired ones included, or ErrNotFound.
 	ByTokenHash(ctx context.Context, hash string) (Session, error)
+	// AddMethod adds m to the methods of the unrevoked session with id
+	// (see WithMethod): the user proved a second factor within it (step-up).
+	// It returns ErrNotFound when there is no such session, and
+	// ErrInvalidAuthMethod for the zero AuthMethod.
+	AddMethod(ctx context.Context, id SessionID, m AuthMethod) error
 	// Revoke revokes the session with id, and with it every refresh token
 	// of its family, at now. Revoking a revoked session keeps its first
 	// revocation time. It returns ErrNotFound when there is no such session.
@@ -118,6 +126,7 @@ type Stores struct {
 	Users    UserStore
 	Tokens   TokenStore
 	Sessions SessionStore
+	Factors  FactorStore
 }
 
 // Standalone are the stores that live outside every unit of work: each of

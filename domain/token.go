@@ -17,9 +17,15 @@ type TokenKind struct{ name string }
 var (
 	TokenEmailVerification = TokenKind{"email_verification"}
 	TokenPasswordReset     = TokenKind{"password_reset"}
+	// TokenMFAChallenge is what a sign-in that still lacks its second
+	// factor hands the client: it finishes that sign-in, with a code.
+	TokenMFAChallenge = TokenKind{"mfa_challenge"}
+	// TokenRecoveryCode is one of a user's recovery codes, each good for
+	// one sign-in in place of a one-time code.
+	TokenRecoveryCode = TokenKind{"recovery_code"}
 )
 
-var tokenKinds = []TokenKind{TokenEmailVerification, TokenPasswordReset}
+var tokenKinds = []TokenKind{TokenEmailVerification, TokenPasswordReset, TokenMFAChallenge, TokenRecoveryCode}
 
 // ParseTokenKind returns the kind named s, or ErrInvalidTokenKind.
 func ParseTokenKind(s string) (TokenKind, error) {
@@ -39,8 +45,11 @@ func (k TokenKind) Valid() bool { return k != TokenKind{} }
 
 // TTL returns how long a token of kind k stays usable after it is made:
 // 24 hours to verify an email address, since the email may wait a while
-// for its reader, and 1 hour to reset a password, since the token is as
-// good as the password and the person who asked for it is at the keyboard.
+// for its reader; 1 hour to reset a password, since the token is as good
+// as the password and the person who asked for it is at the keyboard; 5
+// minutes to finish a sign-in with a second factor, which the person
+// does at once; and 10 years for a recovery code, which lives as long
+// as its factor in practice (they go together) and is kept on paper.
 // It is the one source of these lifetimes, for the tokens and for
 // whatever tells users about them. It returns 0 for an invalid kind.
 func (k TokenKind) TTL() time.Duration {
@@ -49,6 +58,10 @@ func (k TokenKind) TTL() time.Duration {
 		return 24 * time.Hour
 	case TokenPasswordReset:
 		return time.Hour
+	case TokenMFAChallenge:
+		return 5 * time.Minute
+	case TokenRecoveryCode:
+		return 10 * 365 * 24 * time.Hour
 	}
 	return 0
 }
@@ -57,10 +70,13 @@ func (k TokenKind) TTL() time.Duration {
 // password-reset token. Only the hash of the secret is ever stored; the
 // secret itself goes to the user and nowhere else.
 type Token struct {
-	ID        string
-	UserID    UserID
-	Kind      TokenKind
-	Hash      string // HashToken of the secret
+	ID     string
+	UserID UserID
+	Kind   TokenKind
+	Hash   string // HashToken of the secret
+	// Methods are, for an MFA challenge, how the user has authenticated so
+	// far in the sign-in it finishes; nil for other kinds.
+	Methods   []AuthMethod
 	ExpiresAt time.Time
 	CreatedAt time.Time
 }

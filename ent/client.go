@@ -16,6 +16,7 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/gatehouse-auth/gatehouse/ent/factor"
 	"github.com/gatehouse-auth/gatehouse/ent/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/ent/rotatedtoken"
 	"github.com/gatehouse-auth/gatehouse/ent/session"
@@ -31,6 +32,8 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// Factor is the client for interacting with the Factor builders.
+	Factor *FactorClient
 	// RateLimit is the client for interacting with the RateLimit builders.
 	RateLimit *RateLimitClient
 	// RotatedToken is the client for interacting with the RotatedToken builders.
@@ -54,6 +57,7 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.Factor = NewFactorClient(c.config)
 	c.RateLimit = NewRateLimitClient(c.config)
 	c.RotatedToken = NewRotatedTokenClient(c.config)
 	c.Session = NewSessionClient(c.config)
@@ -152,6 +156,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	return &Tx{
 		ctx:          ctx,
 		config:       cfg,
+		Factor:       NewFactorClient(cfg),
 		RateLimit:    NewRateLimitClient(cfg),
 		RotatedToken: NewRotatedTokenClient(cfg),
 		Session:      NewSessionClient(cfg),
@@ -177,6 +182,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	return &Tx{
 		ctx:          ctx,
 		config:       cfg,
+		Factor:       NewFactorClient(cfg),
 		RateLimit:    NewRateLimitClient(cfg),
 		RotatedToken: NewRotatedTokenClient(cfg),
 		Session:      NewSessionClient(cfg),
@@ -189,7 +195,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		RateLimit.
+//		Factor.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -212,7 +218,7 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.RateLimit, c.RotatedToken, c.Session, c.SigningKey, c.Token, c.User,
+		c.Factor, c.RateLimit, c.RotatedToken, c.Session, c.SigningKey, c.Token, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -222,7 +228,7 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.RateLimit, c.RotatedToken, c.Session, c.SigningKey, c.Token, c.User,
+		c.Factor, c.RateLimit, c.RotatedToken, c.Session, c.SigningKey, c.Token, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -231,6 +237,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *FactorMutation:
+		return c.Factor.mutate(ctx, m)
 	case *RateLimitMutation:
 		return c.RateLimit.mutate(ctx, m)
 	case *RotatedTokenMutation:
@@ -245,6 +253,155 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.User.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// FactorClient is a client for the Factor schema.
+type FactorClient struct {
+	config
+}
+
+// NewFactorClient returns a client for the Factor from the given config.
+func NewFactorClient(c config) *FactorClient {
+	return &FactorClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `factor.Hooks(f(g(h())))`.
+func (c *FactorClient) Use(hooks ...Hook) {
+	c.hooks.Factor = append(c.hooks.Factor, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `factor.Intercept(f(g(h())))`.
+func (c *FactorClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Factor = append(c.inters.Factor, interceptors...)
+}
+
+// Create returns a builder for creating a Factor entity.
+func (c *FactorClient) Create() *FactorCreate {
+	mutation := newFactorMutation(c.config, OpCreate)
+	return &FactorCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Factor entities.
+func (c *FactorClient) CreateBulk(builders ...*FactorCreate) *FactorCreateBulk {
+	return &FactorCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FactorClient) MapCreateBulk(slice any, setFunc func(*FactorCreate, int)) *FactorCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FactorCreateBulk{err: fmt.Errorf("calling to FactorClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FactorCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FactorCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Factor.
+func (c *FactorClient) Update() *FactorUpdate {
+	mutation := newFactorMutation(c.config, OpUpdate)
+	return &FactorUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FactorClient) UpdateOne(_m *Factor) *FactorUpdateOne {
+	mutation := newFactorMutation(c.config, OpUpdateOne, withFactor(_m))
+	return &FactorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FactorClient) UpdateOneID(id uuid.UUID) *FactorUpdateOne {
+	mutation := newFactorMutation(c.config, OpUpdateOne, withFactorID(id))
+	return &FactorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Factor.
+func (c *FactorClient) Delete() *FactorDelete {
+	mutation := newFactorMutation(c.config, OpDelete)
+	return &FactorDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FactorClient) DeleteOne(_m *Factor) *FactorDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FactorClient) DeleteOneID(id uuid.UUID) *FactorDeleteOne {
+	builder := c.Delete().Where(factor.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FactorDeleteOne{builder}
+}
+
+// Query returns a query builder for Factor.
+func (c *FactorClient) Query() *FactorQuery {
+	return &FactorQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFactor},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Factor entity by its id.
+func (c *FactorClient) Get(ctx context.Context, id uuid.UUID) (*Factor, error) {
+	return c.Query().Where(factor.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FactorClient) GetX(ctx context.Context, id uuid.UUID) *Factor {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a Factor.
+func (c *FactorClient) QueryUser(_m *Factor) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(factor.Table, factor.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, factor.UserTable, factor.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *FactorClient) Hooks() []Hook {
+	return c.hooks.Factor
+}
+
+// Interceptors returns the client interceptors.
+func (c *FactorClient) Interceptors() []Interceptor {
+	return c.inters.Factor
+}
+
+func (c *FactorClient) mutate(ctx context.Context, m *FactorMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FactorCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FactorUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FactorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FactorDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Factor mutation op: %q", m.Op())
 	}
 }
 
@@ -1117,6 +1274,22 @@ func (c *UserClient) QuerySessions(_m *User) *SessionQuery {
 	return query
 }
 
+// QueryFactors queries the factors edge of a User.
+func (c *UserClient) QueryFactors(_m *User) *FactorQuery {
+	query := (&FactorClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(factor.Table, factor.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.FactorsTable, user.FactorsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
 	return c.hooks.User
@@ -1145,10 +1318,11 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		RateLimit, RotatedToken, Session, SigningKey, Token, User []ent.Hook
+		Factor, RateLimit, RotatedToken, Session, SigningKey, Token, User []ent.Hook
 	}
 	inters struct {
-		RateLimit, RotatedToken, Session, SigningKey, Token, User []ent.Interceptor
+		Factor, RateLimit, RotatedToken, Session, SigningKey, Token,
+		User []ent.Interceptor
 	}
 )
 

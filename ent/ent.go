@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/gatehouse-auth/gatehouse/ent/factor"
 	"github.com/gatehouse-auth/gatehouse/ent/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/ent/rotatedtoken"
 	"github.com/gatehouse-auth/gatehouse/ent/session"
@@ -78,6 +79,7 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			factor.Table:       factor.ValidColumn,
 			ratelimit.Table:    ratelimit.ValidColumn,
 			rotatedtoken.Table: rotatedtoken.ValidColumn,
 			session.Table:      session.ValidColumn,

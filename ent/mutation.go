@@ -11,6 +11,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/gatehouse-auth/gatehouse/ent/factor"
 	"github.com/gatehouse-auth/gatehouse/ent/predicate"
 	"github.com/gatehouse-auth/gatehouse/ent/ratelimit"
 	"github.com/gatehouse-auth/gatehouse/ent/rotatedtoken"
@@ -30,6 +31,7 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
+	TypeFactor       = "Factor"
 	TypeRateLimit    = "RateLimit"
 	TypeRotatedToken = "RotatedToken"
 	TypeSession      = "Session"
@@ -37,6 +39,720 @@ const (
 	TypeToken        = "Token"
 	TypeUser         = "User"
 )
+
+// FactorMutation represents an operation that mutates the Factor nodes in the graph.
+type FactorMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *uuid.UUID
+	kind          *string
+	secret        *[]byte
+	last_step     *int64
+	addlast_step  *int64
+	created_at    *time.Time
+	verified_at   *time.Time
+	clearedFields map[string]struct{}
+	user          *uuid.UUID
+	cleareduser   bool
+	done          bool
+	oldValue      func(context.Context) (*Factor, error)
+	predicates    []predicate.Factor
+}
+
+var _ ent.Mutation = (*FactorMutation)(nil)
+
+// factorOption allows management of the mutation configuration using functional options.
+type factorOption func(*FactorMutation)
+
+// newFactorMutation creates new mutation for the Factor entity.
+func newFactorMutation(c config, op Op, opts ...factorOption) *FactorMutation {
+	m := &FactorMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFactor,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFactorID sets the ID field of the mutation.
+func withFactorID(id uuid.UUID) factorOption {
+	return func(m *FactorMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Factor
+		)
+		m.oldValue = func(ctx context.Context) (*Factor, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Factor.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFactor sets the old Factor of the mutation.
+func withFactor(node *Factor) factorOption {
+	return func(m *FactorMutation) {
+		m.oldValue = func(context.Context) (*Factor, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FactorMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FactorMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Factor entities.
+func (m *FactorMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FactorMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FactorMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Factor.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *FactorMutation) SetUserID(u uuid.UUID) {
+	m.user = &u
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *FactorMutation) UserID() (r uuid.UUID, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the Factor entity.
+// If the Factor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FactorMutation) OldUserID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *FactorMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *FactorMutation) SetKind(s string) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *FactorMutation) Kind() (r string, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Factor entity.
+// If the Factor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FactorMutation) OldKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *FactorMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetSecret sets the "secret" field.
+func (m *FactorMutation) SetSecret(b []byte) {
+	m.secret = &b
+}
+
+// Secret returns the value of the "secret" field in the mutation.
+func (m *FactorMutation) Secret() (r []byte, exists bool) {
+	v := m.secret
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSecret returns the old "secret" field's value of the Factor entity.
+// If the Factor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FactorMutation) OldSecret(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSecret is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSecret requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSecret: %w", err)
+	}
+	return oldValue.Secret, nil
+}
+
+// ResetSecret resets all changes to the "secret" field.
+func (m *FactorMutation) ResetSecret() {
+	m.secret = nil
+}
+
+// SetLastStep sets the "last_step" field.
+func (m *FactorMutation) SetLastStep(i int64) {
+	m.last_step = &i
+	m.addlast_step = nil
+}
+
+// LastStep returns the value of the "last_step" field in the mutation.
+func (m *FactorMutation) LastStep() (r int64, exists bool) {
+	v := m.last_step
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastStep returns the old "last_step" field's value of the Factor entity.
+// If the Factor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FactorMutation) OldLastStep(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastStep is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastStep requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastStep: %w", err)
+	}
+	return oldValue.LastStep, nil
+}
+
+// AddLastStep adds i to the "last_step" field.
+func (m *FactorMutation) AddLastStep(i int64) {
+	if m.addlast_step != nil {
+		*m.addlast_step += i
+	} else {
+		m.addlast_step = &i
+	}
+}
+
+// AddedLastStep returns the value that was added to the "last_step" field in this mutation.
+func (m *FactorMutation) AddedLastStep() (r int64, exists bool) {
+	v := m.addlast_step
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLastStep resets all changes to the "last_step" field.
+func (m *FactorMutation) ResetLastStep() {
+	m.last_step = nil
+	m.addlast_step = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FactorMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FactorMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Factor entity.
+// If the Factor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FactorMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FactorMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetVerifiedAt sets the "verified_at" field.
+func (m *FactorMutation) SetVerifiedAt(t time.Time) {
+	m.verified_at = &t
+}
+
+// VerifiedAt returns the value of the "verified_at" field in the mutation.
+func (m *FactorMutation) VerifiedAt() (r time.Time, exists bool) {
+	v := m.verified_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVerifiedAt returns the old "verified_at" field's value of the Factor entity.
+// If the Factor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FactorMutation) OldVerifiedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVerifiedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVerifiedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVerifiedAt: %w", err)
+	}
+	return oldValue.VerifiedAt, nil
+}
+
+// ClearVerifiedAt clears the value of the "verified_at" field.
+func (m *FactorMutation) ClearVerifiedAt() {
+	m.verified_at = nil
+	m.clearedFields[factor.FieldVerifiedAt] = struct{}{}
+}
+
+// VerifiedAtCleared returns if the "verified_at" field was cleared in this mutation.
+func (m *FactorMutation) VerifiedAtCleared() bool {
+	_, ok := m.clearedFields[factor.FieldVerifiedAt]
+	return ok
+}
+
+// ResetVerifiedAt resets all changes to the "verified_at" field.
+func (m *FactorMutation) ResetVerifiedAt() {
+	m.verified_at = nil
+	delete(m.clearedFields, factor.FieldVerifiedAt)
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *FactorMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[factor.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *FactorMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *FactorMutation) UserIDs() (ids []uuid.UUID) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *FactorMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the FactorMutation builder.
+func (m *FactorMutation) Where(ps ...predicate.Factor) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FactorMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FactorMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Factor, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FactorMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FactorMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Factor).
+func (m *FactorMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FactorMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.user != nil {
+		fields = append(fields, factor.FieldUserID)
+	}
+	if m.kind != nil {
+		fields = append(fields, factor.FieldKind)
+	}
+	if m.secret != nil {
+		fields = append(fields, factor.FieldSecret)
+	}
+	if m.last_step != nil {
+		fields = append(fields, factor.FieldLastStep)
+	}
+	if m.created_at != nil {
+		fields = append(fields, factor.FieldCreatedAt)
+	}
+	if m.verified_at != nil {
+		fields = append(fields, factor.FieldVerifiedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FactorMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case factor.FieldUserID:
+		return m.UserID()
+	case factor.FieldKind:
+		return m.Kind()
+	case factor.FieldSecret:
+		return m.Secret()
+	case factor.FieldLastStep:
+		return m.LastStep()
+	case factor.FieldCreatedAt:
+		return m.CreatedAt()
+	case factor.FieldVerifiedAt:
+		return m.VerifiedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FactorMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case factor.FieldUserID:
+		return m.OldUserID(ctx)
+	case factor.FieldKind:
+		return m.OldKind(ctx)
+	case factor.FieldSecret:
+		return m.OldSecret(ctx)
+	case factor.FieldLastStep:
+		return m.OldLastStep(ctx)
+	case factor.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case factor.FieldVerifiedAt:
+		return m.OldVerifiedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Factor field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FactorMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case factor.FieldUserID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case factor.FieldKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case factor.FieldSecret:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSecret(v)
+		return nil
+	case factor.FieldLastStep:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastStep(v)
+		return nil
+	case factor.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case factor.FieldVerifiedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVerifiedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Factor field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FactorMutation) AddedFields() []string {
+	var fields []string
+	if m.addlast_step != nil {
+		fields = append(fields, factor.FieldLastStep)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FactorMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case factor.FieldLastStep:
+		return m.AddedLastStep()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FactorMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case factor.FieldLastStep:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLastStep(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Factor numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FactorMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(factor.FieldVerifiedAt) {
+		fields = append(fields, factor.FieldVerifiedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FactorMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FactorMutation) ClearField(name string) error {
+	switch name {
+	case factor.FieldVerifiedAt:
+		m.ClearVerifiedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Factor nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FactorMutation) ResetField(name string) error {
+	switch name {
+	case factor.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case factor.FieldKind:
+		m.ResetKind()
+		return nil
+	case factor.FieldSecret:
+		m.ResetSecret()
+		return nil
+	case factor.FieldLastStep:
+		m.ResetLastStep()
+		return nil
+	case factor.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case factor.FieldVerifiedAt:
+		m.ResetVerifiedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Factor field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FactorMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.user != nil {
+		edges = append(edges, factor.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FactorMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case factor.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FactorMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FactorMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FactorMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleareduser {
+		edges = append(edges, factor.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FactorMutation) EdgeCleared(name string) bool {
+	switch name {
+	case factor.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FactorMutation) ClearEdge(name string) error {
+	switch name {
+	case factor.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown Factor unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FactorMutation) ResetEdge(name string) error {
+	switch name {
+	case factor.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown Factor edge %s", name)
+}
 
 // RateLimitMutation represents an operation that mutates the RateLimit nodes in the graph.
 type RateLimitMutation struct {
@@ -2600,6 +3316,7 @@ type TokenMutation struct {
 	id            *uuid.UUID
 	kind          *string
 	token_hash    *string
+	auth_methods  *string
 	expires_at    *time.Time
 	created_at    *time.Time
 	clearedFields map[string]struct{}
@@ -2822,6 +3539,55 @@ func (m *TokenMutation) ResetTokenHash() {
 	m.token_hash = nil
 }
 
+// SetAuthMethods sets the "auth_methods" field.
+func (m *TokenMutation) SetAuthMethods(s string) {
+	m.auth_methods = &s
+}
+
+// AuthMethods returns the value of the "auth_methods" field in the mutation.
+func (m *TokenMutation) AuthMethods() (r string, exists bool) {
+	v := m.auth_methods
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthMethods returns the old "auth_methods" field's value of the Token entity.
+// If the Token object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TokenMutation) OldAuthMethods(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthMethods is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthMethods requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthMethods: %w", err)
+	}
+	return oldValue.AuthMethods, nil
+}
+
+// ClearAuthMethods clears the value of the "auth_methods" field.
+func (m *TokenMutation) ClearAuthMethods() {
+	m.auth_methods = nil
+	m.clearedFields[token.FieldAuthMethods] = struct{}{}
+}
+
+// AuthMethodsCleared returns if the "auth_methods" field was cleared in this mutation.
+func (m *TokenMutation) AuthMethodsCleared() bool {
+	_, ok := m.clearedFields[token.FieldAuthMethods]
+	return ok
+}
+
+// ResetAuthMethods resets all changes to the "auth_methods" field.
+func (m *TokenMutation) ResetAuthMethods() {
+	m.auth_methods = nil
+	delete(m.clearedFields, token.FieldAuthMethods)
+}
+
 // SetExpiresAt sets the "expires_at" field.
 func (m *TokenMutation) SetExpiresAt(t time.Time) {
 	m.expires_at = &t
@@ -2955,7 +3721,7 @@ func (m *TokenMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TokenMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 6)
 	if m.user != nil {
 		fields = append(fields, token.FieldUserID)
 	}
@@ -2964,6 +3730,9 @@ func (m *TokenMutation) Fields() []string {
 	}
 	if m.token_hash != nil {
 		fields = append(fields, token.FieldTokenHash)
+	}
+	if m.auth_methods != nil {
+		fields = append(fields, token.FieldAuthMethods)
 	}
 	if m.expires_at != nil {
 		fields = append(fields, token.FieldExpiresAt)
@@ -2985,6 +3754,8 @@ func (m *TokenMutation) Field(name string) (ent.Value, bool) {
 		return m.Kind()
 	case token.FieldTokenHash:
 		return m.TokenHash()
+	case token.FieldAuthMethods:
+		return m.AuthMethods()
 	case token.FieldExpiresAt:
 		return m.ExpiresAt()
 	case token.FieldCreatedAt:
@@ -3004,6 +3775,8 @@ func (m *TokenMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldKind(ctx)
 	case token.FieldTokenHash:
 		return m.OldTokenHash(ctx)
+	case token.FieldAuthMethods:
+		return m.OldAuthMethods(ctx)
 	case token.FieldExpiresAt:
 		return m.OldExpiresAt(ctx)
 	case token.FieldCreatedAt:
@@ -3037,6 +3810,13 @@ func (m *TokenMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetTokenHash(v)
+		return nil
+	case token.FieldAuthMethods:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthMethods(v)
 		return nil
 	case token.FieldExpiresAt:
 		v, ok := value.(time.Time)
@@ -3081,7 +3861,11 @@ func (m *TokenMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *TokenMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(token.FieldAuthMethods) {
+		fields = append(fields, token.FieldAuthMethods)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -3094,6 +3878,11 @@ func (m *TokenMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *TokenMutation) ClearField(name string) error {
+	switch name {
+	case token.FieldAuthMethods:
+		m.ClearAuthMethods()
+		return nil
+	}
 	return fmt.Errorf("unknown Token nullable field %s", name)
 }
 
@@ -3109,6 +3898,9 @@ func (m *TokenMutation) ResetField(name string) error {
 		return nil
 	case token.FieldTokenHash:
 		m.ResetTokenHash()
+		return nil
+	case token.FieldAuthMethods:
+		m.ResetAuthMethods()
 		return nil
 	case token.FieldExpiresAt:
 		m.ResetExpiresAt()
@@ -3213,6 +4005,9 @@ type UserMutation struct {
 	sessions        map[uuid.UUID]struct{}
 	removedsessions map[uuid.UUID]struct{}
 	clearedsessions bool
+	factors         map[uuid.UUID]struct{}
+	removedfactors  map[uuid.UUID]struct{}
+	clearedfactors  bool
 	done            bool
 	oldValue        func(context.Context) (*User, error)
 	predicates      []predicate.User
@@ -3672,6 +4467,60 @@ func (m *UserMutation) ResetSessions() {
 	m.removedsessions = nil
 }
 
+// AddFactorIDs adds the "factors" edge to the Factor entity by ids.
+func (m *UserMutation) AddFactorIDs(ids ...uuid.UUID) {
+	if m.factors == nil {
+		m.factors = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.factors[ids[i]] = struct{}{}
+	}
+}
+
+// ClearFactors clears the "factors" edge to the Factor entity.
+func (m *UserMutation) ClearFactors() {
+	m.clearedfactors = true
+}
+
+// FactorsCleared reports if the "factors" edge to the Factor entity was cleared.
+func (m *UserMutation) FactorsCleared() bool {
+	return m.clearedfactors
+}
+
+// RemoveFactorIDs removes the "factors" edge to the Factor entity by IDs.
+func (m *UserMutation) RemoveFactorIDs(ids ...uuid.UUID) {
+	if m.removedfactors == nil {
+		m.removedfactors = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.factors, ids[i])
+		m.removedfactors[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedFactors returns the removed IDs of the "factors" edge to the Factor entity.
+func (m *UserMutation) RemovedFactorsIDs() (ids []uuid.UUID) {
+	for id := range m.removedfactors {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// FactorsIDs returns the "factors" edge IDs in the mutation.
+func (m *UserMutation) FactorsIDs() (ids []uuid.UUID) {
+	for id := range m.factors {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetFactors resets all changes to the "factors" edge.
+func (m *UserMutation) ResetFactors() {
+	m.factors = nil
+	m.clearedfactors = false
+	m.removedfactors = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -3905,12 +4754,15 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.tokens != nil {
 		edges = append(edges, user.EdgeTokens)
 	}
 	if m.sessions != nil {
 		edges = append(edges, user.EdgeSessions)
+	}
+	if m.factors != nil {
+		edges = append(edges, user.EdgeFactors)
 	}
 	return edges
 }
@@ -3931,18 +4783,27 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeFactors:
+		ids := make([]ent.Value, 0, len(m.factors))
+		for id := range m.factors {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.removedtokens != nil {
 		edges = append(edges, user.EdgeTokens)
 	}
 	if m.removedsessions != nil {
 		edges = append(edges, user.EdgeSessions)
+	}
+	if m.removedfactors != nil {
+		edges = append(edges, user.EdgeFactors)
 	}
 	return edges
 }
@@ -3963,18 +4824,27 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeFactors:
+		ids := make([]ent.Value, 0, len(m.removedfactors))
+		for id := range m.removedfactors {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedtokens {
 		edges = append(edges, user.EdgeTokens)
 	}
 	if m.clearedsessions {
 		edges = append(edges, user.EdgeSessions)
+	}
+	if m.clearedfactors {
+		edges = append(edges, user.EdgeFactors)
 	}
 	return edges
 }
@@ -3987,6 +4857,8 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedtokens
 	case user.EdgeSessions:
 		return m.clearedsessions
+	case user.EdgeFactors:
+		return m.clearedfactors
 	}
 	return false
 }
@@ -4008,6 +4880,9 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeSessions:
 		m.ResetSessions()
+		return nil
+	case user.EdgeFactors:
+		m.ResetFactors()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"github.com/gatehouse-auth/gatehouse/ent/factor"
 	"github.com/gatehouse-auth/gatehouse/ent/schema"
 	"github.com/gatehouse-auth/gatehouse/ent/session"
 	"github.com/gatehouse-auth/gatehouse/ent/token"
@@ -14,6 +15,16 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	factorFields := schema.Factor{}.Fields()
+	_ = factorFields
+	// factorDescLastStep is the schema descriptor for last_step field.
+	factorDescLastStep := factorFields[4].Descriptor()
+	// factor.DefaultLastStep holds the default value on creation for the last_step field.
+	factor.DefaultLastStep = factorDescLastStep.Default.(int64)
+	// factorDescID is the schema descriptor for id field.
+	factorDescID := factorFields[0].Descriptor()
+	// factor.DefaultID holds the default value on creation for the id field.
+	factor.DefaultID = factorDescID.Default.(func() uuid.UUID)
 	sessionFields := schema.Session{}.Fields()
 	_ = sessionFields
 	// sessionDescUserAgent is the schema descriptor for user_agent field.

@@ -25,6 +25,8 @@ type Token struct {
 	Kind string `json:"kind,omitempty"`
 	// TokenHash holds the value of the "token_hash" field.
 	TokenHash string `json:"-"`
+	// AuthMethods holds the value of the "auth_methods" field.
+	AuthMethods *string `json:"auth_methods,omitempty"`
 	// ExpiresAt holds the value of the "expires_at" field.
 	ExpiresAt time.Time `json:"expires_at,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
@@ -60,7 +62,7 @@ func (*Token) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case token.FieldKind, token.FieldTokenHash:
+		case token.FieldKind, token.FieldTokenHash, token.FieldAuthMethods:
 			values[i] = new(sql.NullString)
 		case token.FieldExpiresAt, token.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -104,6 +106,13 @@ func (_m *Token) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field token_hash", values[i])
 			} else if value.Valid {
 				_m.TokenHash = value.String
+			}
+		case token.FieldAuthMethods:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field auth_methods", values[i])
+			} else if value.Valid {
+				_m.AuthMethods = new(string)
+				*_m.AuthMethods = value.String
 			}
 		case token.FieldExpiresAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -165,6 +174,11 @@ func (_m *Token) String() string {
 	builder.WriteString(_m.Kind)
 	builder.WriteString(", ")
 	builder.WriteString("token_hash=<sensitive>")
+	builder.WriteString(", ")
+	if v := _m.AuthMethods; v != nil {
+		builder.WriteString("auth_methods=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("expires_at=")
 	builder.WriteString(_m.ExpiresAt.Format(time.ANSIC))

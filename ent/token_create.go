@@ -40,6 +40,20 @@ func (_c *TokenCreate) SetTokenHash(v string) *TokenCreate {
 	return _c
 }
 
+// SetAuthMethods sets the "auth_methods" field.
+func (_c *TokenCreate) SetAuthMethods(v string) *TokenCreate {
+	_c.mutation.SetAuthMethods(v)
+	return _c
+}
+
+// SetNillableAuthMethods sets the "auth_methods" field if the given value is not nil.
+func (_c *TokenCreate) SetNillableAuthMethods(v *string) *TokenCreate {
+	if v != nil {
+		_c.SetAuthMethods(*v)
+	}
+	return _c
+}
+
 // SetExpiresAt sets the "expires_at" field.
 func (_c *TokenCreate) SetExpiresAt(v time.Time) *TokenCreate {
 	_c.mutation.SetExpiresAt(v)
@@ -171,6 +185,10 @@ func (_c *TokenCreate) createSpec() (*Token, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.TokenHash(); ok {
 		_spec.SetField(token.FieldTokenHash, field.TypeString, value)
 		_node.TokenHash = value
+	}
+	if value, ok := _c.mutation.AuthMethods(); ok {
+		_spec.SetField(token.FieldAuthMethods, field.TypeString, value)
+		_node.AuthMethods = &value
 	}
 	if value, ok := _c.mutation.ExpiresAt(); ok {
 		_spec.SetField(token.FieldExpiresAt, field.TypeTime, value)

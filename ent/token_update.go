@@ -79,6 +79,9 @@ func (_u *TokenUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			}
 		}
 	}
+	if _u.mutation.AuthMethodsCleared() {
+		_spec.ClearField(token.FieldAuthMethods, field.TypeString)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{token.Label}
@@ -180,6 +183,9 @@ func (_u *TokenUpdateOne) sqlSave(ctx context.Context) (_node *Token, err error)
 				ps[i](selector)
 			}
 		}
+	}
+	if _u.mutation.AuthMethodsCleared() {
+		_spec.ClearField(token.FieldAuthMethods, field.TypeString)
 	}
 	_node = &Token{config: _u.config}
 	_spec.Assign = _node.assignValues

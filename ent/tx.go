@@ -14,6 +14,8 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// Factor is the client for interacting with the Factor builders.
+	Factor *FactorClient
 	// RateLimit is the client for interacting with the RateLimit builders.
 	RateLimit *RateLimitClient
 	// RotatedToken is the client for interacting with the RotatedToken builders.
@@ -157,6 +159,7 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.Factor = NewFactorClient(tx.config)
 	tx.RateLimit = NewRateLimitClient(tx.config)
 	tx.RotatedToken = NewRotatedTokenClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
@@ -172,7 +175,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: RateLimit.QueryXXX(), the query will be executed
+// applies a query, for example: Factor.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

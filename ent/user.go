@@ -42,9 +42,11 @@ type UserEdges struct {
 	Tokens []*Token `json:"tokens,omitempty"`
 	// Sessions holds the value of the sessions edge.
 	Sessions []*Session `json:"sessions,omitempty"`
+	// Factors holds the value of the factors edge.
+	Factors []*Factor `json:"factors,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 }
 
 // TokensOrErr returns the Tokens value or an error if the edge
@@ -63,6 +65,15 @@ func (e UserEdges) SessionsOrErr() ([]*Session, error) {
 		return e.Sessions, nil
 	}
 	return nil, &NotLoadedError{edge: "sessions"}
+}
+
+// FactorsOrErr returns the Factors value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) FactorsOrErr() ([]*Factor, error) {
+	if e.loadedTypes[2] {
+		return e.Factors, nil
+	}
+	return nil, &NotLoadedError{edge: "factors"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -158,6 +169,11 @@ func (_m *User) QueryTokens() *TokenQuery {
 // QuerySessions queries the "sessions" edge of the User entity.
 func (_m *User) QuerySessions() *SessionQuery {
 	return NewUserClient(_m.config).QuerySessions(_m)
+}
+
+// QueryFactors queries the "factors" edge of the User entity.
+func (_m *User) QueryFactors() *FactorQuery {
+	return NewUserClient(_m.config).QueryFactors(_m)
 }
 
 // Update returns a builder for updating this User.

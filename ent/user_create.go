@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/gatehouse-auth/gatehouse/ent/factor"
 	"github.com/gatehouse-auth/gatehouse/ent/session"
 	"github.com/gatehouse-auth/gatehouse/ent/token"
 	"github.com/gatehouse-auth/gatehouse/ent/user"
@@ -133,6 +134,21 @@ func (_c *UserCreate) AddSessions(v ...*Session) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddSessionIDs(ids...)
+}
+
+// AddFactorIDs adds the "factors" edge to the Factor entity by IDs.
+func (_c *UserCreate) AddFactorIDs(ids ...uuid.UUID) *UserCreate {
+	_c.mutation.AddFactorIDs(ids...)
+	return _c
+}
+
+// AddFactors adds the "factors" edges to the Factor entity.
+func (_c *UserCreate) AddFactors(v ...*Factor) *UserCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddFactorIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -282,6 +298,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(session.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.FactorsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FactorsTable,
+			Columns: []string{user.FactorsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(factor.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

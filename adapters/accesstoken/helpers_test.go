@@ -180,6 +180,8 @@ func (e *env) claims() domain.Claims {
 		SessionID:     "session-1",
 		Tier:          domain.TierMember,
 		EmailVerified: true,
+		Methods:       []domain.AuthMethod{domain.AuthPassword},
+		AAL:           domain.AAL1,
 		IssuedAt:      now,
 		ExpiresAt:     now.Add(testTTL),
 	}

@@ -34,11 +34,12 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 	for _, c := range []domain.Claims{
 		{
 			ID: "jti-1", Subject: "user-1", SessionID: "session-1", Tier: domain.TierMember,
-			EmailVerified: true, IssuedAt: t0, ExpiresAt: t0.Add(testTTL),
+			EmailVerified: true, Methods: []domain.AuthMethod{domain.AuthPassword, domain.AuthOTP}, AAL: domain.AAL2,
+			IssuedAt: t0, ExpiresAt: t0.Add(testTTL),
 		},
 		{
 			ID: "jti-2", Subject: "user-2", SessionID: "session-2", Tier: domain.TierAnonymous,
-			EmailVerified: false, IssuedAt: t0, ExpiresAt: t0.Add(time.Minute),
+			EmailVerified: false, AAL: domain.AAL1, IssuedAt: t0, ExpiresAt: t0.Add(time.Minute),
 		},
 	} {
 		tok, err := iss.Issue(t.Context(), c)
@@ -56,10 +57,44 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 			"sid":            string(c.SessionID),
 			"tier":           c.Tier.String(),
 			"email_verified": c.EmailVerified,
+			"amr":            amrOf(c.Methods),
+			"aal":            string(c.AAL),
 			"iat":            float64(c.IssuedAt.Unix()),
 			"exp":            float64(c.ExpiresAt.Unix()),
 			"jti":            c.ID,
 		}, payload(t, tok))
+	}
+}
+
+// amrOf is methods as the amr claim decodes into a map: an array of their
+// names, empty for none.
+func amrOf(methods []domain.AuthMethod) []any {
+	amr := []any{}
+	for _, m := range methods {
+		amr = append(amr, m.String())
+	}
+	return amr
+}
+
+func TestVerifyReadsTheAssuranceClaims(t *testing.T) {
+	e := newEnv()
+	iss := e.replica(t)
+	kid := e.keys.stored()[0].ID
+	sign := func(claims map[string]any) string {
+		return forge(t, map[string]any{"alg": "ES256", "typ": "at+jwt", "kid": kid}, claims, jwt.SigningMethodES256, e.privateKey(t, kid))
+	}
+
+	claims := validClaims(t0)
+	claims["amr"], claims["aal"] = []string{"pwd", "webauthn-of-the-future", "otp"}, "aal2"
+	got, err := iss.Verify(t.Context(), sign(claims), t0)
+	require.NoError(t, err)
+	assert.Equal(t, []domain.AuthMethod{domain.AuthPassword, domain.AuthOTP}, got.Methods, "a method this version does not know is left out")
+	assert.Equal(t, domain.AAL2, got.AAL)
+
+	for _, bad := range []any{"aal3", "AAL2", 2, []string{"aal2"}} {
+		claims["aal"] = bad
+		_, err := iss.Verify(t.Context(), sign(claims), t0)
+		assert.ErrorIs(t, err, domain.ErrInvalidAccessToken, "aal %v", bad)
 	}
 }
 

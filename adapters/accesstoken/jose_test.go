@@ -96,6 +96,6 @@ func TestVerifyAcceptsGoJoseTokens(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, domain.Claims{
 		ID: "forged", Subject: "user-1", SessionID: "session-1", Tier: domain.TierFree,
-		EmailVerified: false, IssuedAt: t0, ExpiresAt: t0.Add(testTTL),
-	}, got)
+		EmailVerified: false, AAL: domain.AAL1, IssuedAt: t0, ExpiresAt: t0.Add(testTTL),
+	}, got, "a token without amr and aal, as before they existed, is aal1")
 }

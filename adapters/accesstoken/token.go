@@ -22,6 +22,8 @@ type tokenClaims struct {
 	SessionID     string       `json:"sid"`
 	Tier          string       `json:"tier"`
 	EmailVerified *bool        `json:"email_verified"`
+	Methods       []string     `json:"amr"`
+	AAL           string       `json:"aal,omitempty"`
 	IssuedAt      *numericDate `json:"iat"`
 	ExpiresAt     *numericDate `json:"exp"`
 	ID            string       `json:"jti"`
@@ -72,7 +74,8 @@ func (d *numericDate) jwt() *jwt.NumericDate {
 
 // Issue signs c with the key that signs now (the newest active key; see
 // the package doc), adding the issuer, the audience and the key ID. c must
-// name a subject, a session, a valid tier and a jti, and expire after it
+// name a subject, a session, a valid tier, an assurance level and a jti,
+// and expire after it
 // was issued but no later than TTL from now: a longer-lived token could
 // outlive its key's place in the JWKS.
 func (i *Issuer) Issue(ctx context.Context, c domain.Claims) (string, error) {
@@ -86,6 +89,8 @@ func (i *Issuer) Issue(ctx context.Context, c domain.Claims) (string, error) {
 		return "", errors.New("accesstoken: issue: claims lack a session")
 	case !c.Tier.Valid():
 		return "", fmt.Errorf("accesstoken: issue: %w", domain.ErrInvalidTier)
+	case c.AAL != domain.AAL1 && c.AAL != domain.AAL2:
+		return "", errors.New("accesstoken: issue: claims lack an assurance level")
 	case c.IssuedAt.IsZero() || !c.ExpiresAt.After(c.IssuedAt):
 		return "", errors.New("accesstoken: issue: claims must expire after they are issued")
 	case c.ExpiresAt.After(now.Add(i.cfg.TTL + Leeway)):
@@ -96,6 +101,10 @@ func (i *Issuer) Issue(ctx context.Context, c domain.Claims) (string, error) {
 		i.log.InfoContext(ctx, "access-token signing key changed", "kid", key.id, "previous", prev.id)
 	}
 	verified := c.EmailVerified
+	methods := make([]string, len(c.Methods)) // [] rather than null for none
+	for i, m := range c.Methods {
+		methods[i] = m.String()
+	}
 	t := jwt.NewWithClaims(jwt.SigningMethodES256, &tokenClaims{
 		Issuer:        i.cfg.Issuer,
 		Audience:      i.cfg.Audience,
@@ -103,6 +112,8 @@ func (i *Issuer) Issue(ctx context.Context, c domain.Claims) (string, error) {
 		SessionID:     string(c.SessionID),
 		Tier:          c.Tier.String(),
 		EmailVerified: &verified,
+		Methods:       methods,
+		AAL:           string(c.AAL),
 		IssuedAt:      newNumericDate(c.IssuedAt),
 		ExpiresAt:     newNumericDate(c.ExpiresAt),
 		ID:            c.ID,
@@ -216,15 +227,39 @@ func (i *Issuer) claims(c *tokenClaims) (domain.Claims, error) {
 	if err != nil {
 		return domain.Claims{}, invalid("invalid tier")
 	}
+	aal := domain.AAL1 // a token from before aal existed
+	switch c.AAL {
+	case "", string(domain.AAL1):
+	case string(domain.AAL2):
+		aal = domain.AAL2
+	default:
+		return domain.Claims{}, invalid("invalid assurance level")
+	}
 	return domain.Claims{
 		ID:            c.ID,
 		Subject:       domain.UserID(c.Subject),
 		SessionID:     domain.SessionID(c.SessionID),
 		Tier:          tier,
 		EmailVerified: *c.EmailVerified,
+		Methods:       methodsOf(c.Methods),
+		AAL:           aal,
 		IssuedAt:      c.IssuedAt.Time,
 		ExpiresAt:     c.ExpiresAt.Time,
 	}, nil
+}
+
+// methodsOf returns the methods amr names, nil for none. A name this
+// version does not know is left out rather than refused: a newer replica
+// may sign a method that an older one, during a rolling upgrade, does not
+// know yet, and aal, not amr, is what access is decided on.
+func methodsOf(amr []string) []domain.AuthMethod {
+	var methods []domain.AuthMethod
+	for _, name := range amr {
+		if m, err := domain.ParseAuthMethod(name); err == nil {
+			methods = append(methods, m)
+		}
+	}
+	return methods
 }
 
 // checkTimes checks a verified token's times at now: issued no later than

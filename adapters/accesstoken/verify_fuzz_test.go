@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -139,7 +140,8 @@ func (v *verifyFuzz) genuine(token string) bool {
 
 func sameClaims(a, b domain.Claims) bool {
 	return a.ID == b.ID && a.Subject == b.Subject && a.SessionID == b.SessionID && a.Tier == b.Tier &&
-		a.EmailVerified == b.EmailVerified && a.IssuedAt.Equal(b.IssuedAt) && a.ExpiresAt.Equal(b.ExpiresAt)
+		a.EmailVerified == b.EmailVerified && slices.Equal(a.Methods, b.Methods) && a.AAL == b.AAL &&
+		a.IssuedAt.Equal(b.IssuedAt) && a.ExpiresAt.Equal(b.ExpiresAt)
 }
 
 // FuzzVerify gives Verify arbitrary strings: the issued token, tokens built

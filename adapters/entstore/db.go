@@ -233,6 +233,7 @@ func storesOver(c *ent.Client, dialectName string) domain.Stores {
 		Users:    &userStore{client: c},
 		Tokens:   &tokenStore{client: c},
 		Sessions: &sessionStore{client: c, dialect: dialectName},
+		Factors:  &factorStore{client: c, dialect: dialectName},
 	}
 }
 

@@ -51,9 +51,10 @@ func hasCode(err error, pgCode string, sqliteCodes ...int) bool {
 }
 
 // ownedRowError maps an error from op on a table whose rows belong to a user
-// (tokens, and sessions with their rotated-away hashes) to the domain's
-// errors: not found to ErrNotFound, and a foreign-key violation, which on
-// create can only mean the owning user does not exist, to ErrNotFound too.
+// (tokens, sessions with their rotated-away hashes, factors) to the
+// domain's errors: not found to ErrNotFound, and a foreign-key violation,
+// which on create can only mean the owning user does not exist, to
+// ErrNotFound too.
 func ownedRowError(op string, err error) error {
 	switch {
 	case ent.IsNotFound(err), isForeignKeyViolation(err):

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/gatehouse-auth/gatehouse/domain"
 	"github.com/gatehouse-auth/gatehouse/ent"
@@ -297,6 +298,56 @@ func (s *sessionStore) Revoke(ctx context.Context, id domain.SessionID, now time
 		return notFound(op)
 	}
 	return nil
+}
+
+// AddMethod adds m to the auth_methods of the unrevoked session with id in
+// one statement, on both dialects: the new value is computed from the
+// row's own (withMethodSQL), so of concurrent additions each sees the
+// others' (on Postgres the later waits for the earlier's row lock and
+// then re-reads the row; on SQLite writers run one at a time) and none is
+// lost. The update matches the session whether or not it holds m already,
+// so a row it did not match is a session that is missing or revoked.
+func (s *sessionStore) AddMethod(ctx context.Context, id domain.SessionID, m domain.AuthMethod) error {
+	const op = "add session method"
+	if m == (domain.AuthMethod{}) {
+		return fmt.Errorf("entstore: %s: %w: the zero method", op, domain.ErrInvalidAuthMethod)
+	}
+	sid, ok := parseID(string(id))
+	if !ok {
+		return notFound(op)
+	}
+	query, args := entsql.Dialect(s.dialect).
+		Update(session.Table).
+		Set(session.FieldAuthMethods, withMethodSQL(session.FieldAuthMethods, m)).
+		Where(entsql.And(entsql.EQ(session.FieldID, sid), entsql.IsNull(session.FieldRevokedAt))).
+		Query()
+	res, err := s.client.ExecContext(ctx, query, args...)
+	if err != nil {
+		return ownedRowError(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("entstore: %s: %w", op, err)
+	}
+	if n == 0 {
+		return notFound(op)
+	}
+	return nil
+}
+
+// withMethodSQL returns the value domain.WithMethod gives the methods in
+// column (space-separated amr names, the empty string for none) with m
+// added: m alone for none, the column as it is when it holds m, else the
+// column with m at the end. Padding the column with spaces makes the LIKE
+// match whole names only; amr names hold no LIKE wildcards.
+func withMethodSQL(column string, m domain.AuthMethod) entsql.Querier {
+	return entsql.ExprFunc(func(b *entsql.Builder) {
+		b.WriteString("CASE WHEN ").Ident(column).WriteString(" = '' THEN ").Arg(m.String()).
+			WriteString(" WHEN ' ' || ").Ident(column).WriteString(" || ' ' LIKE ").Arg("% " + m.String() + " %").
+			WriteString(" THEN ").Ident(column).
+			WriteString(" ELSE ").Ident(column).WriteString(" || ' ' || ").Arg(m.String()).
+			WriteString(" END")
+	})
 }
 
 // RevokeAllForUser revokes the user's unrevoked sessions, expired ones

@@ -18,23 +18,31 @@ type tokenStore struct {
 
 var _ domain.TokenStore = (*tokenStore)(nil)
 
-// Create stores t with a new ID.
+// Create stores t with a new ID. No methods are stored as NULL, as the
+// tokens that predate the column have them.
 func (s *tokenStore) Create(ctx context.Context, t domain.Token) (domain.Token, error) {
 	const op = "create token"
 	if !t.Kind.Valid() {
 		return domain.Token{}, fmt.Errorf("entstore: %s: %w", op, domain.ErrInvalidTokenKind)
 	}
+	methods, err := authMethodsToEnt(op, t.Methods)
+	if err != nil {
+		return domain.Token{}, err
+	}
 	uid, ok := parseID(string(t.UserID))
 	if !ok {
 		return domain.Token{}, notFound(op)
 	}
-	row, err := s.client.Token.Create().
+	create := s.client.Token.Create().
 		SetUserID(uid).
 		SetKind(t.Kind.String()).
 		SetTokenHash(t.Hash).
 		SetExpiresAt(dbTime(t.ExpiresAt)).
-		SetCreatedAt(dbTime(t.CreatedAt)).
-		Save(ctx)
+		SetCreatedAt(dbTime(t.CreatedAt))
+	if methods != "" {
+		create.SetAuthMethods(methods)
+	}
+	row, err := create.Save(ctx)
 	if err != nil {
 		return domain.Token{}, ownedRowError(op, err)
 	}
@@ -118,18 +126,25 @@ func (s *tokenStore) DeleteExpired(ctx context.Context, now time.Time, limit int
 	return n, nil
 }
 
-// tokenFromEnt converts a tokens row read by op. A stored kind that names no
-// kind is a corrupt row, reported as an internal error.
+// tokenFromEnt converts a tokens row read by op. A stored kind or method
+// that names none is a corrupt row, reported as an internal error.
 func tokenFromEnt(op string, row *ent.Token) (domain.Token, error) {
 	kind, err := domain.ParseTokenKind(row.Kind)
 	if err != nil {
 		return domain.Token{}, fmt.Errorf("entstore: %s: corrupt tokens row: %v", op, err)
+	}
+	var methods []domain.AuthMethod
+	if row.AuthMethods != nil {
+		if methods, err = authMethodsFromEnt(*row.AuthMethods); err != nil {
+			return domain.Token{}, fmt.Errorf("entstore: %s: corrupt tokens row: %v", op, err)
+		}
 	}
 	return domain.Token{
 		ID:        row.ID.String(),
 		UserID:    domain.UserID(row.UserID.String()),
 		Kind:      kind,
 		Hash:      row.TokenHash,
+		Methods:   methods,
 		ExpiresAt: row.ExpiresAt.UTC(),
 		CreatedAt: row.CreatedAt.UTC(),
 	}, nil

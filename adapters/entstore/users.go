@@ -109,7 +109,8 @@ func (s *userStore) Update(ctx context.Context, u domain.User) (domain.User, err
 }
 
 // Delete removes the user with id; the database cascades the delete to the
-// user's tokens and sessions, and from those to their rotated-away hashes.
+// user's tokens, sessions and factors, and from the sessions to their
+// rotated-away hashes.
 func (s *userStore) Delete(ctx context.Context, id domain.UserID) error {
 	const op = "delete user"
 	uid, ok := parseID(string(id))

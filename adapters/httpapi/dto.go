@@ -38,6 +38,10 @@ type problemDTO struct {
 	Detail string          `json:"detail"`
 	Code   string          `json:"code"`
 	Errors []fieldErrorDTO `json:"errors,omitempty"`
+	// MFAToken and Factors are the challenge of mfa_required: the token
+	// that /v1/auth/mfa/verify takes, and the factors that can answer it.
+	MFAToken string   `json:"mfa_token,omitempty"`
+	Factors  []string `json:"factors,omitempty"`
 }
 
 // fieldErrorDTO is one problem with one field of a request.
@@ -75,6 +79,61 @@ type refreshTokenDTO struct {
 
 func (d *refreshTokenDTO) fields() []field {
 	return []field{required("refresh_token", &d.RefreshToken)}
+}
+
+// mfaAnswerDTO is the body of /v1/auth/mfa/verify: the challenge token
+// and one of the two kinds of code.
+type mfaAnswerDTO struct {
+	MFAToken, Code, RecoveryCode string
+}
+
+func (d *mfaAnswerDTO) fields() []field {
+	return []field{required("mfa_token", &d.MFAToken), optional("code", &d.Code), optional("recovery_code", &d.RecoveryCode)}
+}
+
+// codeDTO is the body of /v1/me/mfa/totp/verify.
+type codeDTO struct {
+	Code string
+}
+
+func (d *codeDTO) fields() []field { return []field{required("code", &d.Code)} }
+
+// totpEnrolmentDTO is what an authenticator app needs to enrol a key.
+type totpEnrolmentDTO struct {
+	Secret     string `json:"secret"`      // base32, to type in
+	OTPAuthURI string `json:"otpauth_uri"` // the otpauth:// URI
+	QRCode     string `json:"qr_code"`     // the URI as a PNG, in a data: URI
+}
+
+// recoveryCodesDTO is a list of recovery codes, shown once.
+type recoveryCodesDTO struct {
+	RecoveryCodes []string `json:"recovery_codes"`
+}
+
+func toRecoveryCodesDTO(codes []string) recoveryCodesDTO {
+	if codes == nil {
+		codes = []string{} // [] rather than null for none
+	}
+	return recoveryCodesDTO{RecoveryCodes: codes}
+}
+
+// factorsDTO is the bearer's second factors.
+type factorsDTO struct {
+	Factors []factorDTO `json:"factors"`
+}
+
+type factorDTO struct {
+	Type      string `json:"type"`
+	Verified  bool   `json:"verified"`
+	CreatedAt string `json:"created_at"`
+}
+
+func toFactorsDTO(infos []app.FactorInfo) factorsDTO {
+	d := factorsDTO{Factors: make([]factorDTO, len(infos))}
+	for i, f := range infos {
+		d.Factors[i] = factorDTO{Type: f.Kind.String(), Verified: f.Verified, CreatedAt: timestamp(f.CreatedAt)}
+	}
+	return d
 }
 
 // tokenRequestDTO is the body of verify-email: the token of an email's
@@ -216,6 +275,12 @@ func toProblemDTO(p problem) problemDTO {
 	}
 	for _, f := range p.fields {
 		d.Errors = append(d.Errors, fieldErrorDTO{Field: f.Field, Code: f.Code, Message: f.Message})
+	}
+	if p.mfa != nil {
+		d.MFAToken = p.mfa.Challenge
+		for _, k := range p.mfa.Factors {
+			d.Factors = append(d.Factors, k.String())
+		}
 	}
 	return d
 }

@@ -45,7 +45,7 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 		}),
 		auth: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gatehouse_auth_events_total",
-			Help: "Outcomes of logins and refreshes: event is login or refresh; outcome is success, failure, rate_limited (login) or reused (refresh: a spent refresh token came back, and its session was revoked).",
+			Help: "Outcomes of logins, refreshes and second-factor answers: event is login, refresh or mfa; outcome is success, failure, rate_limited (login, mfa), mfa_required (login: the password was right, a second factor is due), reused (refresh: a spent refresh token came back, and its session was revoked) or invalid_token (mfa: the challenge was unknown, used or expired).",
 		}, []string{"event", "outcome"}),
 	}
 	reg.MustRegister(m.requests, m.duration, m.inFlight, m.auth)
@@ -78,6 +78,7 @@ func (m *httpMetrics) observe(route, method, event string, status int, code stri
 const (
 	eventLogin   = "login"
 	eventRefresh = "refresh"
+	eventMFA     = "mfa"
 )
 
 // authOutcomes are the outcomes of each authentication event, by the
@@ -88,6 +89,13 @@ var authOutcomes = map[string]map[string]string{
 		"":                     "success",
 		codeInvalidCredentials: "failure",
 		codeRateLimited:        "rate_limited",
+		codeMFARequired:        "mfa_required",
+	},
+	eventMFA: {
+		"":                  "success",
+		codeInvalidMFACode:  "failure",
+		codeInvalidMFAToken: "invalid_token",
+		codeRateLimited:     "rate_limited",
 	},
 	eventRefresh: {
 		"":                      "success",

@@ -53,6 +53,7 @@ type problem struct {
 	challenge  string
 	retryAfter int64
 	fields     []domain.FieldProblem
+	mfa        *app.MFARequiredError // the challenge of mfa_required, for the body alone
 }
 
 // Challenges of the 401s that concern the access token.
@@ -80,6 +81,9 @@ const (
 	codeInvalidCredentials  = "invalid_credentials"
 	codeInvalidRefreshToken = "invalid_refresh_token"
 	codeRefreshTokenReused  = "refresh_token_reused"
+	codeMFARequired         = "mfa_required"
+	codeInvalidMFAToken     = "invalid_mfa_token"
+	codeInvalidMFACode      = "invalid_mfa_code"
 )
 
 // problems is the one table from errors to problems. The first row whose
@@ -137,6 +141,19 @@ var problems = []struct {
 	{is(domain.ErrRefreshTokenReused), problem{status: http.StatusUnauthorized, code: codeRefreshTokenReused,
 		title: "Refresh token reused", detail: "The refresh token had already been used, so its session has been revoked; log in again."}},
 
+	{isA[*app.MFARequiredError], problem{status: http.StatusUnauthorized, code: codeMFARequired,
+		title: "Second factor required", detail: "The password is right; finish signing in at /v1/auth/mfa/verify with mfa_token and a code from your authenticator app (or a recovery code)."}},
+	{is(app.ErrInvalidMFAChallenge), problem{status: http.StatusUnauthorized, code: codeInvalidMFAToken,
+		title: "Invalid MFA token", detail: "The MFA token is unknown, already used or expired; sign in again."}},
+	{is(app.ErrInvalidMFACode), problem{status: http.StatusUnauthorized, code: codeInvalidMFACode,
+		title: "Invalid code", detail: "The code is wrong or was used already; use the next code your authenticator app shows."}},
+	{is(app.ErrAAL2Required), problem{status: http.StatusForbidden, code: "aal2_required",
+		title: "Second factor required", detail: "This account has a second factor: sign in with it (aal2) to do this."}},
+	{is(app.ErrFactorEnabled), problem{status: http.StatusConflict, code: "mfa_already_enabled",
+		title: "Second factor enabled already", detail: "An authenticator app is enabled already; disable it first to enrol another."}},
+	{is(app.ErrNoFactor), problem{status: http.StatusConflict, code: "mfa_not_enrolled",
+		title: "No second factor", detail: "This account has no such second factor; enrol one first."}},
+
 	{is(domain.ErrEmailTaken), problem{status: http.StatusConflict, code: "email_taken",
 		title: "Email taken", detail: "An account with this email already exists."}},
 	{is(app.ErrAlreadyRegistered), problem{status: http.StatusConflict, code: "already_registered",
@@ -191,6 +208,9 @@ func problemFor(err error) problem {
 			}
 			if v, ok := errors.AsType[*domain.RateLimitedError](err); ok {
 				p.retryAfter = retryAfterSeconds(v.RetryAfter)
+			}
+			if v, ok := errors.AsType[*app.MFARequiredError](err); ok {
+				p.mfa = v
 			}
 			return p
 		}

@@ -15,6 +15,7 @@ func (s *server) routes(e *echo.Echo) {
 	e.POST("/v1/auth/password/forgot", s.forgotPassword)
 	e.POST("/v1/auth/password/reset", s.resetPassword)
 	e.POST("/v1/auth/password/change", s.changePassword, s.requireBearer)
+	e.POST("/v1/auth/mfa/verify", s.finishSignIn, authEvent(eventMFA), s.tokenMode)
 
 	e.GET("/v1/me", s.me, s.requireBearer)
 	e.DELETE("/v1/me", s.deleteMe, s.requireBearer)
@@ -22,12 +23,18 @@ func (s *server) routes(e *echo.Echo) {
 	e.DELETE("/v1/me/sessions", s.revokeAllSessions, s.requireBearer)
 	e.POST("/v1/me/sessions/revoke-others", s.revokeOtherSessions, s.requireBearer)
 	e.DELETE("/v1/me/sessions/:id", s.revokeSession, s.requireBearer)
+	e.GET("/v1/me/mfa", s.factors, s.requireBearer)
+	e.POST("/v1/me/mfa/totp", s.enrolTOTP, s.requireBearer)
+	e.POST("/v1/me/mfa/totp/verify", s.verifyTOTP, s.requireBearer)
+	e.DELETE("/v1/me/mfa/totp", s.disableTOTP, s.requireBearer)
+	e.POST("/v1/me/mfa/recovery-codes", s.regenerateRecoveryCodes, s.requireBearer)
 
 	// Without a key the admin API is not registered at all, so that every
 	// path and method under it answers 404 alike, as for any unknown path.
 	if s.adminOn {
 		e.GET("/v1/admin/users/:id", s.adminUser, s.requireAdmin)
 		e.PATCH("/v1/admin/users/:id", s.adminSetTier, s.requireAdmin)
+		e.DELETE("/v1/admin/users/:id/mfa", s.adminRemoveFactors, s.requireAdmin)
 	}
 
 	e.GET(pathVerifyEmail, s.verifyEmailPage, s.page)

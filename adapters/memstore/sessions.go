@@ -169,6 +169,26 @@ func (s sessionStore) Revoke(ctx context.Context, id domain.SessionID, now time.
 	})
 }
 
+// AddMethod adds m to the methods of the unrevoked session with id; see
+// domain.SessionStore. Holding the db for the read and the write is what
+// keeps concurrent additions of different methods from losing one.
+func (s sessionStore) AddMethod(ctx context.Context, id domain.SessionID, m domain.AuthMethod) error {
+	return s.db.do(ctx, func(d *data) error {
+		if m == (domain.AuthMethod{}) {
+			return fmt.Errorf("memstore: add session method: %w: the zero method", domain.ErrInvalidAuthMethod)
+		}
+		sess, ok := d.sessions[id]
+		if !ok || !sess.RevokedAt.IsZero() {
+			return fmt.Errorf("memstore: add session method: %w", domain.ErrNotFound)
+		}
+		// WithMethod never changes the slice it is given, which a unit of
+		// work's copy of the data shares with the data it was copied from.
+		sess.Methods = domain.WithMethod(sess.Methods, m)
+		d.sessions[id] = sess
+		return nil
+	})
+}
+
 // RevokeAllForUser revokes the user's unrevoked sessions, expired ones
 // included, except the one with id except; see domain.SessionStore.
 func (s sessionStore) RevokeAllForUser(ctx context.Context, id domain.UserID, except domain.SessionID, now time.Time) (int, error) {

@@ -39,6 +39,7 @@ var (
 	_ domain.UserStore      = userStore{}
 	_ domain.TokenStore     = tokenStore{}
 	_ domain.SessionStore   = sessionStore{}
+	_ domain.FactorStore    = factorStore{}
 	_ domain.KeyStore       = (*keyStore)(nil)
 	_ domain.RateLimitStore = (*rateLimitStore)(nil)
 )
@@ -57,8 +58,9 @@ type violation struct{ err error }
 func (v violation) Error() string { return v.err.Error() }
 func (v violation) Unwrap() error { return v.err }
 
-// Store is an in-memory database of users, tokens, sessions, signing keys
-// and rate limits. Its zero value is not usable; call New.
+// Store is an in-memory database of users, tokens, sessions, second
+// factors, signing keys and rate limits. Its zero value is not usable;
+// call New.
 type Store struct {
 	// sem is a one-slot semaphore held by one method call or one unit of
 	// work at a time. Unlike a sync.Mutex, waiting for it gives up when the
@@ -227,13 +229,15 @@ func storesOn(db db) domain.Stores {
 		Users:    userStore{db},
 		Tokens:   tokenStore{db},
 		Sessions: sessionStore{db},
+		Factors:  factorStore{db},
 	}
 }
 
 // data is the content of the database. Its values hold no pointers but
-// sessions' Methods and retry secrets, which the store never changes in place and copies
-// where sessions come in and go out, so a value read from a map is already
-// a copy the caller may change.
+// the Methods of sessions and tokens, the retry secrets and the factors'
+// secrets, which the store never changes in place and copies where they
+// come in and go out, so a value read from a map is already a copy the
+// caller may change.
 type data struct {
 	users    map[domain.UserID]domain.User
 	emails   map[string]domain.UserID // non-empty normalised email → user
@@ -242,6 +246,7 @@ type data struct {
 	current  map[string]domain.SessionID // current refresh-token hash → session
 	rotated  map[string]domain.SessionID // rotated-away hash → session
 	retries  map[domain.SessionID]retrySecret
+	factors  map[domain.FactorID]domain.Factor
 }
 
 // retrySecret is what a session's last rotation kept for a retry (see
@@ -261,6 +266,7 @@ func newData() *data {
 		current:  map[string]domain.SessionID{},
 		rotated:  map[string]domain.SessionID{},
 		retries:  map[domain.SessionID]retrySecret{},
+		factors:  map[domain.FactorID]domain.Factor{},
 	}
 }
 
@@ -273,6 +279,7 @@ func (d *data) clone() *data {
 		current:  maps.Clone(d.current),
 		rotated:  maps.Clone(d.rotated),
 		retries:  maps.Clone(d.retries),
+		factors:  maps.Clone(d.factors),
 	}
 }
 

@@ -25,6 +25,9 @@ func (s tokenStore) Create(ctx context.Context, t domain.Token) (domain.Token, e
 		if !t.Kind.Valid() {
 			return fmt.Errorf("memstore: create token: %w", domain.ErrInvalidTokenKind)
 		}
+		if slices.Contains(t.Methods, domain.AuthMethod{}) {
+			return fmt.Errorf("memstore: create token: %w: the zero method", domain.ErrInvalidAuthMethod)
+		}
 		if _, ok := d.users[t.UserID]; !ok {
 			return fmt.Errorf("memstore: create token: user: %w", violation{domain.ErrNotFound})
 		}
@@ -32,6 +35,7 @@ func (s tokenStore) Create(ctx context.Context, t domain.Token) (domain.Token, e
 			return fmt.Errorf("memstore: create token: %w", violation{errHashTaken})
 		}
 		t.ID = newID()
+		t.Methods = copyMethods(t.Methods)
 		t.ExpiresAt = dbTime(t.ExpiresAt)
 		t.CreatedAt = dbTime(t.CreatedAt)
 		d.tokens[t.Hash] = t
@@ -40,7 +44,7 @@ func (s tokenStore) Create(ctx context.Context, t domain.Token) (domain.Token, e
 	if err != nil {
 		return domain.Token{}, err
 	}
-	return t, nil
+	return tokenOut(t), nil
 }
 
 // Consume deletes and returns the unexpired token of kind with hash; see
@@ -58,7 +62,7 @@ func (s tokenStore) Consume(ctx context.Context, kind domain.TokenKind, hash str
 	if err != nil {
 		return domain.Token{}, err
 	}
-	return t, nil
+	return tokenOut(t), nil
 }
 
 // Find returns the unexpired token of kind with hash; see domain.TokenStore.
@@ -72,7 +76,14 @@ func (s tokenStore) Find(ctx context.Context, kind domain.TokenKind, hash string
 	if err != nil {
 		return domain.Token{}, err
 	}
-	return t, nil
+	return tokenOut(t), nil
+}
+
+// tokenOut returns t as the store hands it out: with a copy of its
+// methods, which the store's own data shares with no caller.
+func tokenOut(t domain.Token) domain.Token {
+	t.Methods = copyMethods(t.Methods)
+	return t
 }
 
 // liveToken returns the token of kind with hash unexpired at now, or

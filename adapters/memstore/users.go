@@ -91,8 +91,8 @@ func (s userStore) Update(ctx context.Context, u domain.User) (domain.User, erro
 	return stored, nil
 }
 
-// Delete removes the user with id, its tokens and its sessions; see
-// domain.UserStore.
+// Delete removes the user with id, its tokens, its sessions and its
+// factors; see domain.UserStore.
 func (s userStore) Delete(ctx context.Context, id domain.UserID) error {
 	return s.db.do(ctx, func(d *data) error {
 		u, ok := d.users[id]
@@ -111,6 +111,7 @@ func (s userStore) Delete(ctx context.Context, id domain.UserID) error {
 			}
 		}
 		d.deleteSessions(doomed)
+		d.deleteFactors(id)
 		delete(d.emails, u.Email)
 		delete(d.users, id)
 		return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/adapters/httpapi"
 	"github.com/gatehouse-auth/gatehouse/adapters/mail"
 	"github.com/gatehouse-auth/gatehouse/adapters/setting"
+	"github.com/gatehouse-auth/gatehouse/adapters/totp"
 )
 
 // config is Gatehouse's configuration, read from GATEHOUSE_* variables.
@@ -28,6 +29,7 @@ type config struct {
 	// SessionMaxAge is GATEHOUSE_SESSION_MAX_AGE (app.Config); 0: none.
 	SessionMaxAge time.Duration
 	Secret        string // empty: the embedded default keeps a local one
+	TOTPIssuer    string // GATEHOUSE_TOTP_ISSUER
 	LogLevel      slog.Level
 	Mail          mail.Settings
 	RateLimitsOff bool
@@ -57,6 +59,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		HTTP:          httpapi.ReadSettings(r),
 		Mail:          mail.ReadSettings(r),
 		Secret:        accesstoken.ReadSecret(r),
+		TOTPIssuer:    totp.ReadIssuer(r),
 		HTTPAddr:      readHTTPAddr(r),
 		LogLevel:      readLogLevel(r),
 		RateLimitsOff: readRateLimitsOff(r),

@@ -70,7 +70,11 @@ func rotateKeys(ctx context.Context, getenv func(string) string, stdout io.Write
 		return err
 	}
 	defer db.Close()
-	issuer, err := newIssuer(ctx, c, db, systemClock{}, log)
+	secret, err := serviceSecret(c, log)
+	if err != nil {
+		return err
+	}
+	issuer, err := newIssuer(ctx, c, secret, db, systemClock{}, log)
 	if err != nil {
 		return err
 	}

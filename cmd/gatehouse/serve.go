@@ -63,7 +63,15 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 	metrics := newRegistry(db.SQL())
 
 	clock := systemClock{}
-	issuer, err := newIssuer(ctx, c, db, clock, log)
+	secret, err := serviceSecret(c, log)
+	if err != nil {
+		return err
+	}
+	issuer, err := newIssuer(ctx, c, secret, db, clock, log)
+	if err != nil {
+		return err
+	}
+	codes, totpSecrets, err := newTOTP(c, secret)
 	if err != nil {
 		return err
 	}
@@ -85,6 +93,8 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 		Hasher:       hasher,
 		AccessTokens: issuer,
 		Mailer:       mailer,
+		TOTP:         codes,
+		Secrets:      totpSecrets,
 		Clock:        clock,
 		Logger:       log,
 	}, app.Config{

@@ -17,6 +17,8 @@ import (
 	"github.com/gatehouse-auth/gatehouse/adapters/entstore"
 	"github.com/gatehouse-auth/gatehouse/adapters/httpapi"
 	"github.com/gatehouse-auth/gatehouse/adapters/mail"
+	"github.com/gatehouse-auth/gatehouse/adapters/secretbox"
+	"github.com/gatehouse-auth/gatehouse/adapters/totp"
 	"github.com/gatehouse-auth/gatehouse/domain"
 )
 
@@ -50,12 +52,9 @@ func openMigrated(ctx context.Context, c config, log *slog.Logger) (*entstore.DB
 }
 
 // newIssuer returns the access-token issuer over the database's signing
-// keys, creating the first key on a new database.
-func newIssuer(ctx context.Context, c config, db *entstore.DB, clock domain.Clock, log *slog.Logger) (*accesstoken.Issuer, error) {
-	secret, err := signingSecret(c, log)
-	if err != nil {
-		return nil, err
-	}
+// keys, whose private halves it seals under secret (serviceSecret),
+// creating the first key on a new database.
+func newIssuer(ctx context.Context, c config, secret string, db *entstore.DB, clock domain.Clock, log *slog.Logger) (*accesstoken.Issuer, error) {
 	issuer, err := accesstoken.New(ctx, accesstoken.Config{
 		Issuer:   c.HTTP.PublicURL,
 		Audience: audience,
@@ -71,12 +70,22 @@ func newIssuer(ctx context.Context, c config, db *entstore.DB, clock domain.Cloc
 	return issuer, err
 }
 
-// signingSecret returns GATEHOUSE_SECRET or, on the embedded SQLite default
+// newTOTP returns the TOTP codes of GATEHOUSE_TOTP_ISSUER and the box
+// their keys are sealed in, under secret (serviceSecret).
+func newTOTP(c config, secret string) (domain.TOTP, domain.SecretBox, error) {
+	box, err := secretbox.New([]byte(secret), "totp")
+	if err != nil {
+		return nil, nil, fmt.Errorf("GATEHOUSE_SECRET: %w", err)
+	}
+	return totp.New(c.TOTPIssuer), box, nil
+}
+
+// serviceSecret returns GATEHOUSE_SECRET or, on the embedded SQLite default
 // without one, a secret kept in a file beside the database, so that `make
 // run` needs no configuration. The file is created once with mode 0600;
 // anyone who can read the database can read it too, which is why a real
 // deployment sets GATEHOUSE_SECRET (Postgres requires it).
-func signingSecret(c config, log *slog.Logger) (string, error) {
+func serviceSecret(c config, log *slog.Logger) (string, error) {
 	if c.Secret != "" {
 		return c.Secret, nil
 	}

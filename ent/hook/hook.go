@@ -9,6 +9,18 @@ import (
 	"github.com/gatehouse-auth/gatehouse/ent"
 )
 
+// The FactorFunc type is an adapter to allow the use of ordinary
+// function as Factor mutator.
+type FactorFunc func(context.Context, *ent.FactorMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f FactorFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.FactorMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FactorMutation", m)
+}
+
 // The RateLimitFunc type is an adapter to allow the use of ordinary
 // function as RateLimit mutator.
 type RateLimitFunc func(context.Context, *ent.RateLimitMutation) (ent.Value, error)

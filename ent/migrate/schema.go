@@ -3,11 +3,43 @@
 package migrate
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 )
 
 var (
+	// MfaFactorsColumns holds the columns for the "mfa_factors" table.
+	MfaFactorsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "kind", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(20)", "sqlite3": "varchar(20)"}},
+		{Name: "secret", Type: field.TypeBytes},
+		{Name: "last_step", Type: field.TypeInt64, Default: 0},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "verified_at", Type: field.TypeTime, Nullable: true},
+		{Name: "user_id", Type: field.TypeUUID},
+	}
+	// MfaFactorsTable holds the schema information for the "mfa_factors" table.
+	MfaFactorsTable = &schema.Table{
+		Name:       "mfa_factors",
+		Columns:    MfaFactorsColumns,
+		PrimaryKey: []*schema.Column{MfaFactorsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "mfa_factors_users_factors",
+				Columns:    []*schema.Column{MfaFactorsColumns[6]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "factor_user_id_kind",
+				Unique:  true,
+				Columns: []*schema.Column{MfaFactorsColumns[6], MfaFactorsColumns[1]},
+			},
+		},
+	}
 	// RateLimitsColumns holds the columns for the "rate_limits" table.
 	RateLimitsColumns = []*schema.Column{
 		{Name: "key", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(64)", "sqlite3": "varchar(64)"}},
@@ -123,6 +155,7 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "type", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(50)", "sqlite3": "varchar(50)"}},
 		{Name: "token_hash", Type: field.TypeString, Unique: true, SchemaType: map[string]string{"postgres": "varchar(64)", "sqlite3": "varchar(64)"}},
+		{Name: "auth_methods", Type: field.TypeString, Nullable: true},
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "created_at", Type: field.TypeTime, Default: schema.Expr("CURRENT_TIMESTAMP")},
 		{Name: "user_id", Type: field.TypeUUID},
@@ -135,7 +168,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "tokens_users_tokens",
-				Columns:    []*schema.Column{TokensColumns[5]},
+				Columns:    []*schema.Column{TokensColumns[6]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -144,12 +177,12 @@ var (
 			{
 				Name:    "token_user_id_type",
 				Unique:  false,
-				Columns: []*schema.Column{TokensColumns[5], TokensColumns[1]},
+				Columns: []*schema.Column{TokensColumns[6], TokensColumns[1]},
 			},
 			{
 				Name:    "token_expires_at",
 				Unique:  false,
-				Columns: []*schema.Column{TokensColumns[3]},
+				Columns: []*schema.Column{TokensColumns[4]},
 			},
 		},
 	}
@@ -171,6 +204,7 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		MfaFactorsTable,
 		RateLimitsTable,
 		RotatedTokensTable,
 		SessionsTable,
@@ -181,6 +215,10 @@ var (
 )
 
 func init() {
+	MfaFactorsTable.ForeignKeys[0].RefTable = UsersTable
+	MfaFactorsTable.Annotation = &entsql.Annotation{
+		Table: "mfa_factors",
+	}
 	RotatedTokensTable.ForeignKeys[0].RefTable = SessionsTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	TokensTable.ForeignKeys[0].RefTable = UsersTable

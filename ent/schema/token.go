@@ -9,8 +9,9 @@ import (
 	"github.com/google/uuid"
 )
 
-// Token holds the schema of the tokens table: single-use email-verification
-// and password-reset tokens, stored only as SHA-256 hashes.
+// Token holds the schema of the tokens table: single-use tokens (email
+// verification, password reset, MFA challenges, recovery codes), stored
+// only as SHA-256 hashes.
 type Token struct {
 	ent.Schema
 }
@@ -23,6 +24,11 @@ func (Token) Fields() []ent.Field {
 		field.UUID("user_id", uuid.UUID{}).Immutable(),
 		field.String("kind").StorageKey("type").Immutable().SchemaType(varchar(50)),
 		field.String("token_hash").Unique().Immutable().Sensitive().SchemaType(varchar(64)),
+		// auth_methods holds, for an MFA challenge, the amr names
+		// (domain.AuthMethod) the sign-in it finishes has used so far,
+		// space-separated in order, as sessions' auth_methods does; NULL
+		// for a token that carries none, which is every other kind.
+		field.String("auth_methods").Optional().Nillable().Immutable(),
 		field.Time("expires_at").Immutable(),
 		field.Time("created_at").Immutable().
 			Annotations(entsql.DefaultExpr("CURRENT_TIMESTAMP")),

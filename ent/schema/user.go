@@ -34,12 +34,14 @@ func (User) Fields() []ent.Field {
 	}
 }
 
-// Edges of User. Deleting a user deletes its tokens and sessions in the
-// database (ON DELETE CASCADE), so no code path can leave orphans.
+// Edges of User. Deleting a user deletes its tokens, sessions and second
+// factors in the database (ON DELETE CASCADE), so no code path can leave
+// orphans.
 func (User) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("tokens", Token.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("sessions", Session.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("factors", Factor.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }
 

@@ -19,6 +19,8 @@ const (
 	FieldKind = "type"
 	// FieldTokenHash holds the string denoting the token_hash field in the database.
 	FieldTokenHash = "token_hash"
+	// FieldAuthMethods holds the string denoting the auth_methods field in the database.
+	FieldAuthMethods = "auth_methods"
 	// FieldExpiresAt holds the string denoting the expires_at field in the database.
 	FieldExpiresAt = "expires_at"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
@@ -42,6 +44,7 @@ var Columns = []string{
 	FieldUserID,
 	FieldKind,
 	FieldTokenHash,
+	FieldAuthMethods,
 	FieldExpiresAt,
 	FieldCreatedAt,
 }
@@ -82,6 +85,11 @@ func ByKind(opts ...sql.OrderTermOption) OrderOption {
 // ByTokenHash orders the results by the token_hash field.
 func ByTokenHash(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTokenHash, opts...).ToFunc()
+}
+
+// ByAuthMethods orders the results by the auth_methods field.
+func ByAuthMethods(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAuthMethods, opts...).ToFunc()
 }
 
 // ByExpiresAt orders the results by the expires_at field.

@@ -71,6 +71,11 @@ func TokenHash(v string) predicate.Token {
 	return predicate.Token(sql.FieldEQ(FieldTokenHash, v))
 }
 
+// AuthMethods applies equality check predicate on the "auth_methods" field. It's identical to AuthMethodsEQ.
+func AuthMethods(v string) predicate.Token {
+	return predicate.Token(sql.FieldEQ(FieldAuthMethods, v))
+}
+
 // ExpiresAt applies equality check predicate on the "expires_at" field. It's identical to ExpiresAtEQ.
 func ExpiresAt(v time.Time) predicate.Token {
 	return predicate.Token(sql.FieldEQ(FieldExpiresAt, v))
@@ -229,6 +234,81 @@ func TokenHashEqualFold(v string) predicate.Token {
 // TokenHashContainsFold applies the ContainsFold predicate on the "token_hash" field.
 func TokenHashContainsFold(v string) predicate.Token {
 	return predicate.Token(sql.FieldContainsFold(FieldTokenHash, v))
+}
+
+// AuthMethodsEQ applies the EQ predicate on the "auth_methods" field.
+func AuthMethodsEQ(v string) predicate.Token {
+	return predicate.Token(sql.FieldEQ(FieldAuthMethods, v))
+}
+
+// AuthMethodsNEQ applies the NEQ predicate on the "auth_methods" field.
+func AuthMethodsNEQ(v string) predicate.Token {
+	return predicate.Token(sql.FieldNEQ(FieldAuthMethods, v))
+}
+
+// AuthMethodsIn applies the In predicate on the "auth_methods" field.
+func AuthMethodsIn(vs ...string) predicate.Token {
+	return predicate.Token(sql.FieldIn(FieldAuthMethods, vs...))
+}
+
+// AuthMethodsNotIn applies the NotIn predicate on the "auth_methods" field.
+func AuthMethodsNotIn(vs ...string) predicate.Token {
+	return predicate.Token(sql.FieldNotIn(FieldAuthMethods, vs...))
+}
+
+// AuthMethodsGT applies the GT predicate on the "auth_methods" field.
+func AuthMethodsGT(v string) predicate.Token {
+	return predicate.Token(sql.FieldGT(FieldAuthMethods, v))
+}
+
+// AuthMethodsGTE applies the GTE predicate on the "auth_methods" field.
+func AuthMethodsGTE(v string) predicate.Token {
+	return predicate.Token(sql.FieldGTE(FieldAuthMethods, v))
+}
+
+// AuthMethodsLT applies the LT predicate on the "auth_methods" field.
+func AuthMethodsLT(v string) predicate.Token {
+	return predicate.Token(sql.FieldLT(FieldAuthMethods, v))
+}
+
+// AuthMethodsLTE applies the LTE predicate on the "auth_methods" field.
+func AuthMethodsLTE(v string) predicate.Token {
+	return predicate.Token(sql.FieldLTE(FieldAuthMethods, v))
+}
+
+// AuthMethodsContains applies the Contains predicate on the "auth_methods" field.
+func AuthMethodsContains(v string) predicate.Token {
+	return predicate.Token(sql.FieldContains(FieldAuthMethods, v))
+}
+
+// AuthMethodsHasPrefix applies the HasPrefix predicate on the "auth_methods" field.
+func AuthMethodsHasPrefix(v string) predicate.Token {
+	return predicate.Token(sql.FieldHasPrefix(FieldAuthMethods, v))
+}
+
+// AuthMethodsHasSuffix applies the HasSuffix predicate on the "auth_methods" field.
+func AuthMethodsHasSuffix(v string) predicate.Token {
+	return predicate.Token(sql.FieldHasSuffix(FieldAuthMethods, v))
+}
+
+// AuthMethodsIsNil applies the IsNil predicate on the "auth_methods" field.
+func AuthMethodsIsNil() predicate.Token {
+	return predicate.Token(sql.FieldIsNull(FieldAuthMethods))
+}
+
+// AuthMethodsNotNil applies the NotNil predicate on the "auth_methods" field.
+func AuthMethodsNotNil() predicate.Token {
+	return predicate.Token(sql.FieldNotNull(FieldAuthMethods))
+}
+
+// AuthMethodsEqualFold applies the EqualFold predicate on the "auth_methods" field.
+func AuthMethodsEqualFold(v string) predicate.Token {
+	return predicate.Token(sql.FieldEqualFold(FieldAuthMethods, v))
+}
+
+// AuthMethodsContainsFold applies the ContainsFold predicate on the "auth_methods" field.
+func AuthMethodsContainsFold(v string) predicate.Token {
+	return predicate.Token(sql.FieldContainsFold(FieldAuthMethods, v))
 }
 
 // ExpiresAtEQ applies the EQ predicate on the "expires_at" field.

@@ -29,6 +29,8 @@ const (
 	EdgeTokens = "tokens"
 	// EdgeSessions holds the string denoting the sessions edge name in mutations.
 	EdgeSessions = "sessions"
+	// EdgeFactors holds the string denoting the factors edge name in mutations.
+	EdgeFactors = "factors"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// TokensTable is the table that holds the tokens relation/edge.
@@ -45,6 +47,13 @@ const (
 	SessionsInverseTable = "sessions"
 	// SessionsColumn is the table column denoting the sessions relation/edge.
 	SessionsColumn = "user_id"
+	// FactorsTable is the table that holds the factors relation/edge.
+	FactorsTable = "mfa_factors"
+	// FactorsInverseTable is the table name for the Factor entity.
+	// It exists in this package in order to avoid circular dependency with the "factor" package.
+	FactorsInverseTable = "mfa_factors"
+	// FactorsColumn is the table column denoting the factors relation/edge.
+	FactorsColumn = "user_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -142,6 +151,20 @@ func BySessions(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newSessionsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByFactorsCount orders the results by factors count.
+func ByFactorsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newFactorsStep(), opts...)
+	}
+}
+
+// ByFactors orders the results by factors terms.
+func ByFactors(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newFactorsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newTokensStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -154,5 +177,12 @@ func newSessionsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(SessionsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, SessionsTable, SessionsColumn),
+	)
+}
+func newFactorsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(FactorsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, FactorsTable, FactorsColumn),
 	)
 }

@@ -1,6 +1,8 @@
 // Package apptest builds Gatehouse's use cases on memstore and the fakes of
-// test/fake, through app.New as cmd/gatehouse builds them on the real
-// adapters, so that tests of app and of the HTTP edge share one assembly.
+// test/fake (with the real TOTP and secret-box adapters, which need
+// nothing outside the process), through app.New as cmd/gatehouse builds
+// them on the real adapters, so that tests of app and of the HTTP edge
+// share one assembly.
 package apptest
 
 import (
@@ -13,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatehouse-auth/gatehouse/adapters/memstore"
+	"github.com/gatehouse-auth/gatehouse/adapters/secretbox"
+	"github.com/gatehouse-auth/gatehouse/adapters/totp"
 	"github.com/gatehouse-auth/gatehouse/app"
 	"github.com/gatehouse-auth/gatehouse/domain"
 	"github.com/gatehouse-auth/gatehouse/test/fake"
@@ -54,6 +58,14 @@ func WithLogger(logger *slog.Logger) Option {
 	return WithPorts(func(p *app.Ports) { p.Logger = logger })
 }
 
+// secrets is the box TOTP keys are sealed in, the service's own.
+func secrets(tb testing.TB) domain.SecretBox {
+	tb.Helper()
+	box, err := secretbox.New([]byte("apptest secret, at least 32 characters long"), "totp")
+	require.NoError(tb, err)
+	return box
+}
+
 // New builds an Env whose clock starts at start. Background work the Env
 // starts is awaited when the test ends.
 func New(tb testing.TB, start time.Time, opts ...Option) *Env {
@@ -72,6 +84,8 @@ func New(tb testing.TB, start time.Time, opts ...Option) *Env {
 		Hasher:       e.Hasher,
 		AccessTokens: e.Tokens,
 		Mailer:       e.Mailer,
+		TOTP:         totp.New(totp.DefaultIssuer),
+		Secrets:      secrets(tb),
 		Clock:        e.Clock,
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}

@@ -28,6 +28,7 @@ func Run(t *testing.T, newSubject NewSubject) {
 	t.Run("UserStore", func(t *testing.T) { RunUserStore(t, newSubject) })
 	t.Run("TokenStore", func(t *testing.T) { RunTokenStore(t, newSubject) })
 	t.Run("SessionStore", func(t *testing.T) { RunSessionStore(t, newSubject) })
+	t.Run("FactorStore", func(t *testing.T) { RunFactorStore(t, newSubject) })
 	t.Run("Transactor", func(t *testing.T) { RunTransactor(t, newSubject) })
 	t.Run("KeyStore", func(t *testing.T) { RunKeyStore(t, newSubject) })
 	t.Run("RateLimitStore", func(t *testing.T) { RunRateLimitStore(t, newSubject) })

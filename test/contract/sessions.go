@@ -38,6 +38,10 @@ func RunSessionStore(t *testing.T, newSubject NewSubject) {
 		"RetryOfARevokedSession":        sessionRetryOfARevokedSession,
 		"ForgetExpiredRetries":          sessionForgetExpiredRetries,
 		"MaxAgeCutsTheExpiry":           sessionMaxAgeCutsTheExpiry,
+		"AddMethod":                     sessionAddMethod,
+		"AddMethodNotFound":             sessionAddMethodNotFound,
+		"AddZeroMethodRejected":         sessionAddZeroMethodRejected,
+		"AddMethodUnderConcurrency":     sessionAddMethodUnderConcurrency,
 	}
 	for name, run := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -555,4 +559,97 @@ func sessionMaxAgeCutsTheExpiry(t *testing.T, s domain.Stores) {
 		ExpiresAt: t0.Add(723 * time.Hour), MaxAge: 2 * time.Hour,
 	})
 	require.ErrorIs(t, err, domain.ErrNotFound, "past its absolute lifetime a session is done")
+}
+
+// createSessionWith stores a session of user with methods whose current
+// refresh-token hash is hashOf(name).
+func createSessionWith(t *testing.T, s domain.Stores, user domain.UserID, name string, methods ...domain.AuthMethod) domain.Session {
+	t.Helper()
+	sess, err := s.Sessions.Create(context.Background(), domain.Session{
+		UserID: user, TokenHash: hashOf(name), Methods: methods,
+		CreatedAt: t0, LastUsedAt: t0, ExpiresAt: t0.Add(time.Hour),
+	})
+	require.NoError(t, err)
+	return sess
+}
+
+// requireMethods fails unless the session with id has methods.
+func requireMethods(t *testing.T, s domain.Stores, id domain.SessionID, want []domain.AuthMethod, msg string) {
+	t.Helper()
+	got, err := s.Sessions.ByID(context.Background(), id)
+	require.NoError(t, err, msg)
+	require.Equal(t, want, got.Methods, msg)
+}
+
+// sessionAddMethod: a method is added at the end, once; adding one the
+// session holds changes nothing; other sessions are left alone.
+func sessionAddMethod(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	sess := createSessionWith(t, s, u.ID, "step-up", domain.AuthPassword)
+	other := createSessionWith(t, s, u.ID, "bystander", domain.AuthPassword)
+	anon := createSessionWith(t, s, u.ID, "anonymous")
+
+	require.NoError(t, s.Sessions.AddMethod(ctx, sess.ID, domain.AuthOTP))
+	requireMethods(t, s, sess.ID, []domain.AuthMethod{domain.AuthPassword, domain.AuthOTP}, "added at the end")
+	require.NoError(t, s.Sessions.AddMethod(ctx, sess.ID, domain.AuthOTP))
+	require.NoError(t, s.Sessions.AddMethod(ctx, sess.ID, domain.AuthPassword))
+	requireMethods(t, s, sess.ID, []domain.AuthMethod{domain.AuthPassword, domain.AuthOTP}, "a method held already is not added again")
+	require.NoError(t, s.Sessions.AddMethod(ctx, sess.ID, domain.AuthRecoveryCode))
+	requireMethods(t, s, sess.ID, []domain.AuthMethod{domain.AuthPassword, domain.AuthOTP, domain.AuthRecoveryCode}, "a third method")
+
+	require.NoError(t, s.Sessions.AddMethod(ctx, anon.ID, domain.AuthOTP))
+	requireMethods(t, s, anon.ID, []domain.AuthMethod{domain.AuthOTP}, "a session with no methods gets the one")
+	requireMethods(t, s, other.ID, []domain.AuthMethod{domain.AuthPassword}, "other sessions are left alone")
+
+	got, err := s.Sessions.ByTokenHash(ctx, hashOf("step-up"))
+	require.NoError(t, err)
+	assert.Equal(t, []domain.AuthMethod{domain.AuthPassword, domain.AuthOTP, domain.AuthRecoveryCode}, got.Methods, "ByTokenHash")
+	requireSameTime(t, t0, got.LastUsedAt, "adding a method is no use of the session")
+}
+
+// sessionAddMethodNotFound: a missing or revoked session gets no method.
+func sessionAddMethodNotFound(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	revoked := createSessionWith(t, s, u.ID, "revoked", domain.AuthPassword)
+	require.NoError(t, s.Sessions.Revoke(ctx, revoked.ID, t0))
+
+	err := s.Sessions.AddMethod(ctx, revoked.ID, domain.AuthOTP)
+	require.ErrorIs(t, err, domain.ErrNotFound, "a revoked session")
+	requireMethods(t, s, revoked.ID, []domain.AuthMethod{domain.AuthPassword}, "the revoked session is unchanged")
+	for _, id := range []domain.SessionID{"0190d6a4-8e2b-7c3d-9f00-000000000000", "not-an-id", ""} {
+		require.ErrorIs(t, s.Sessions.AddMethod(ctx, id, domain.AuthOTP), domain.ErrNotFound, "AddMethod(%q)", id)
+	}
+}
+
+// sessionAddZeroMethodRejected: the zero AuthMethod names nothing and is
+// refused.
+func sessionAddZeroMethodRejected(t *testing.T, s domain.Stores) {
+	u := createUser(t, s)
+	sess := createSessionWith(t, s, u.ID, "zero-added", domain.AuthPassword)
+	err := s.Sessions.AddMethod(context.Background(), sess.ID, domain.AuthMethod{})
+	require.ErrorIs(t, err, domain.ErrInvalidAuthMethod)
+	requireMethods(t, s, sess.ID, []domain.AuthMethod{domain.AuthPassword}, "nothing was added")
+}
+
+// sessionAddMethodUnderConcurrency adds two methods to one session from
+// many goroutines at once: every call succeeds, and both methods land,
+// once each, after the one the session started with.
+func sessionAddMethodUnderConcurrency(t *testing.T, s domain.Stores) {
+	u := createUser(t, s)
+	sess := createSessionWith(t, s, u.ID, "contested-methods", domain.AuthPassword)
+	added := []domain.AuthMethod{domain.AuthOTP, domain.AuthRecoveryCode}
+
+	errs := race(concurrency, func(i int) error {
+		return s.Sessions.AddMethod(context.Background(), sess.ID, added[i%2])
+	})
+	for i, err := range errs {
+		require.NoError(t, err, "goroutine %d", i)
+	}
+	got, err := s.Sessions.ByID(context.Background(), sess.ID)
+	require.NoError(t, err)
+	require.Len(t, got.Methods, 3, "each method once, none lost: %v", got.Methods)
+	assert.Equal(t, domain.AuthPassword, got.Methods[0], "the first method stays first")
+	assert.ElementsMatch(t, added, got.Methods[1:])
 }

@@ -2,6 +2,7 @@ package contract
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -25,6 +26,8 @@ func RunTokenStore(t *testing.T, newSubject NewSubject) {
 		"InvalidKindRejected":          tokenInvalidKindRejected,
 		"DeleteByUser":                 tokenDeleteByUser,
 		"DeleteExpiredInBatches":       tokenDeleteExpiredInBatches,
+		"MethodsRoundTrip":             tokenMethodsRoundTrip,
+		"ZeroMethodRejected":           tokenZeroMethodRejected,
 	}
 	for name, run := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -186,4 +189,58 @@ func tokenFindDoesNotConsume(t *testing.T, s domain.Stores) {
 	require.NoError(t, err, "finding it left it to consume")
 	_, err = s.Tokens.Find(ctx, domain.TokenPasswordReset, hashOf("peek"), t0)
 	require.ErrorIs(t, err, domain.ErrNotFound, "a consumed token is gone")
+}
+
+// tokenMethodsRoundTrip stores an MFA challenge with methods and a
+// recovery code with none, and reads each back every way a token is read:
+// the methods come back as they were written, in their order, and none as
+// nil.
+func tokenMethodsRoundTrip(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	for name, tc := range map[string]struct {
+		kind    domain.TokenKind
+		methods []domain.AuthMethod
+	}{
+		"challenge": {domain.TokenMFAChallenge, []domain.AuthMethod{domain.AuthPassword, domain.AuthOTP}},
+		"recovery":  {domain.TokenRecoveryCode, nil},
+	} {
+		written := slices.Clone(tc.methods)
+		created, err := s.Tokens.Create(ctx, domain.Token{
+			UserID: u.ID, Kind: tc.kind, Hash: hashOf(name), Methods: written,
+			ExpiresAt: t0.Add(tc.kind.TTL()), CreatedAt: t0,
+		})
+		require.NoError(t, err, name)
+		assert.Equal(t, tc.methods, created.Methods, "%s: Create", name)
+		if len(written) > 0 {
+			written[0] = domain.AuthMethod{} // the store keeps its own copy
+		}
+
+		found, err := s.Tokens.Find(ctx, tc.kind, hashOf(name), t0)
+		require.NoError(t, err, name)
+		assert.Equal(t, tc.methods, found.Methods, "%s: Find", name)
+		if len(found.Methods) > 0 {
+			found.Methods[0] = domain.AuthMethod{} // nor does it share it with readers
+		}
+		consumed, err := s.Tokens.Consume(ctx, tc.kind, hashOf(name), t0)
+		require.NoError(t, err, name)
+		assert.Equal(t, created.ID, consumed.ID, name)
+		assert.Equal(t, tc.kind, consumed.Kind, name)
+		assert.Equal(t, tc.methods, consumed.Methods, "%s: Consume", name)
+	}
+}
+
+// tokenZeroMethodRejected checks that the zero AuthMethod, which names
+// nothing, is refused rather than stored as a method no read understands.
+func tokenZeroMethodRejected(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	_, err := s.Tokens.Create(ctx, domain.Token{
+		UserID: u.ID, Kind: domain.TokenMFAChallenge, Hash: hashOf("zero"),
+		Methods:   []domain.AuthMethod{domain.AuthPassword, {}},
+		ExpiresAt: t0.Add(time.Minute), CreatedAt: t0,
+	})
+	require.ErrorIs(t, err, domain.ErrInvalidAuthMethod)
+	_, err = s.Tokens.Find(ctx, domain.TokenMFAChallenge, hashOf("zero"), t0)
+	require.ErrorIs(t, err, domain.ErrNotFound, "the refused token was not stored")
 }

@@ -115,8 +115,12 @@ func txRollbackRestoresDeletes(t *testing.T, sub Subject) {
 	u := createUser(t, sub.Stores)
 	sess := createSession(t, sub.Stores, u.ID, hashOf("survivor"), t0.Add(time.Hour))
 	createToken(t, sub.Stores, u.ID, domain.TokenPasswordReset, hashOf("survivor-token"), t0.Add(time.Hour))
+	factor := createFactor(t, sub.Stores, u.ID, "survivor-factor")
 
 	err := sub.Transactor.InTx(ctx, func(ctx context.Context, tx domain.Stores) error {
+		if err := tx.Factors.AcceptStep(ctx, factor.ID, 1, t0); err != nil {
+			return err
+		}
 		if _, err := tx.Tokens.Consume(ctx, domain.TokenPasswordReset, hashOf("survivor-token"), t0); err != nil {
 			return err
 		}
@@ -141,6 +145,7 @@ func txRollbackRestoresDeletes(t *testing.T, sub Subject) {
 	require.ErrorIs(t, err, domain.ErrNotFound, "no rotated hash was recorded")
 	_, err = sub.Stores.Tokens.Consume(ctx, domain.TokenPasswordReset, hashOf("survivor-token"), t0)
 	require.NoError(t, err, "the consumed token is back")
+	requireSameFactor(t, factor, onlyFactor(t, sub.Stores, u.ID), "the factor is back, its step unaccepted")
 }
 
 func txReadsSeeOwnWrites(t *testing.T, sub Subject) {

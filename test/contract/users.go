@@ -208,8 +208,10 @@ func userDeleteCascades(t *testing.T, s domain.Stores) {
 		PresentedHash: hashOf("gone-refresh-1"), NextHash: hashOf("gone-refresh-2"), Now: t0, ExpiresAt: t0.Add(time.Hour),
 	})
 	require.NoError(t, err)
+	factor := createFactor(t, s, u.ID, "gone-factor")
 	createToken(t, s, keep.ID, domain.TokenPasswordReset, hashOf("kept-token"), t0.Add(time.Hour))
 	kept := createSession(t, s, keep.ID, hashOf("kept-refresh"), t0.Add(time.Hour))
+	keptFactor := createFactor(t, s, keep.ID, "kept-factor")
 
 	require.NoError(t, s.Users.Delete(ctx, u.ID))
 
@@ -221,6 +223,10 @@ func userDeleteCascades(t *testing.T, s domain.Stores) {
 	require.ErrorIs(t, err, domain.ErrNotFound, "the user's sessions are gone")
 	_, err = s.Sessions.ByRotatedHash(ctx, hashOf("gone-refresh-1"))
 	require.ErrorIs(t, err, domain.ErrNotFound, "the sessions' rotated hashes are gone")
+	factors, err := s.Factors.ByUser(ctx, u.ID)
+	require.NoError(t, err)
+	assert.Empty(t, factors, "the user's factors are gone")
+	require.ErrorIs(t, s.Factors.AcceptStep(ctx, factor.ID, 1, t0), domain.ErrNotFound, "the user's factor is gone by its ID too")
 	require.ErrorIs(t, s.Users.Delete(ctx, u.ID), domain.ErrNotFound, "a second delete finds nothing")
 
 	_, err = s.Users.Create(ctx, domain.User{Email: u.Email, PasswordHash: "h", Tier: domain.TierFree, CreatedAt: t0, UpdatedAt: t0})
@@ -230,6 +236,7 @@ func userDeleteCascades(t *testing.T, s domain.Stores) {
 	require.NoError(t, err, "other users' tokens survive")
 	_, err = s.Sessions.ByID(ctx, kept.ID)
 	require.NoError(t, err, "other users' sessions survive")
+	requireSameFactor(t, keptFactor, onlyFactor(t, s, keep.ID), "other users' factors survive")
 }
 
 func userConcurrentCreateOneEmail(t *testing.T, s domain.Stores) {

@@ -73,6 +73,7 @@ func TestRateLimits(t *testing.T) {
 		subtest{"anonymous users per client", func(t *testing.T) { testAnonymousLimit(t, p) }},
 		subtest{"reset requests", func(t *testing.T) { testForgotLimits(t, p) }},
 		subtest{"verification resends", func(t *testing.T) { testResendLimit(t, p) }},
+		subtest{"second-factor codes", func(t *testing.T) { testMFALimit(t, p) }},
 	)
 }
 

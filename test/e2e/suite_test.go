@@ -20,6 +20,7 @@ var sharedScenarios = []struct {
 	{"RefreshRetry", testRefreshRetry},
 	{"RefreshLostAnswer", testRefreshLostAnswer},
 	{"Logout", testLogout},
+	{"MFA", testMFA},
 	{"JWTAttacks", testJWTAttacks},
 	{"JWKS", testJWKS},
 	{"HTTPEdge", testHTTPEdge},
