@@ -27,7 +27,7 @@
 #
 # Running it:
 #
-#	docker run -p 8080:8080 -v gatehouse-data:/data gatehouse:dev
+#	docker run -p 127.0.0.1:8080:8080 -v gatehouse-data:/data gatehouse:dev
 #
 # serves on :8080 with the embedded SQLite database in /data/gatehouse.db
 # (GATEHOUSE_DATABASE_URL=sqlite:///data/gatehouse.db, set below) and, unless

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatehouse-auth/gatehouse/domain"
+	"github.com/gatehouse-auth/gatehouse/test/apptest"
 )
 
 func TestDeleteAccountNeedsThePasswordAndFreesTheEmail(t *testing.T) {
@@ -124,4 +125,13 @@ func TestSessionsOfADeletedUser(t *testing.T) {
 	require.ErrorIs(t, err, domain.ErrInvalidAccessToken)
 	require.ErrorIs(t, e.Account.RevokeOtherSessions(ctx, e.Claims(t, tokens.AccessToken)), domain.ErrInvalidAccessToken)
 	require.ErrorIs(t, e.Account.RevokeAllSessions(ctx, e.Claims(t, tokens.AccessToken)), domain.ErrInvalidAccessToken)
+}
+
+func TestNilLoggerDiscards(t *testing.T) {
+	e := newEnv(t, apptest.WithLogger(nil))
+	tokens := e.register(t, "ada@example.com")
+
+	u, err := e.Admin.SetTier(context.Background(), tokens.User.ID, "member")
+	require.NoError(t, err, "a use case that logs works without a logger")
+	assert.Equal(t, domain.TierMember, u.Tier)
 }

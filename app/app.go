@@ -46,7 +46,9 @@ type Ports struct {
 	TOTP    domain.TOTP
 	Secrets domain.SecretBox
 	Clock   domain.Clock
-	Logger  *slog.Logger
+	// Logger receives what the use cases log; nil discards it, as it does
+	// for the adapters.
+	Logger *slog.Logger
 }
 
 // App is every use case, by capability. Its parts are safe for concurrent
@@ -67,6 +69,9 @@ func New(ctx context.Context, p Ports, cfg Config) (*App, error) {
 	}
 	if cfg.RefreshReuseGrace < 0 || cfg.SessionMaxAge < 0 {
 		return nil, fmt.Errorf("app: the refresh reuse grace and the session max age must not be negative")
+	}
+	if p.Logger == nil {
+		p.Logger = slog.New(slog.DiscardHandler)
 	}
 	dummy, _ := domain.NewOpaqueToken()
 	dummyHash, err := p.Hasher.Hash(ctx, dummy)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -30,7 +31,7 @@ func (s *server) deleteMe(c echo.Context) error {
 		return err
 	}
 	if err := s.account.DeleteAccount(c.Request().Context(), claimsOf(c), req.Password); err != nil {
-		return err
+		return passwordOnly(err)
 	}
 	return c.NoContent(http.StatusNoContent)
 }
@@ -160,7 +161,17 @@ func (s *server) changePassword(c echo.Context) error {
 		return err
 	}
 	if err := s.account.ChangePassword(c.Request().Context(), claimsOf(c), req.CurrentPassword, req.NewPassword); err != nil {
-		return err
+		return passwordOnly(err)
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// passwordOnly turns domain.ErrInvalidCredentials of a request that sent
+// a password but no email into errWrongPassword: same code, a detail that
+// names only what was sent.
+func passwordOnly(err error) error {
+	if errors.Is(err, domain.ErrInvalidCredentials) {
+		return errWrongPassword
+	}
+	return err
 }

@@ -205,7 +205,8 @@ func TestChangePasswordRefusals(t *testing.T) {
 
 	res := h.call(http.MethodPost, "/v1/auth/password/change", ada.AccessToken,
 		`{"current_password":"wrong password here","new_password":"`+newPassword+`"}`)
-	res.requireProblem(t, http.StatusUnauthorized, "invalid_credentials")
+	wrong := res.requireProblem(t, http.StatusUnauthorized, "invalid_credentials")
+	assert.Equal(t, "The password is wrong.", wrong.Detail, "no email was sent, so none is named")
 	assert.Empty(t, res.header.Get("WWW-Authenticate"), "the access token is fine")
 
 	h.call(http.MethodPost, "/v1/auth/password/change", anon.AccessToken,

@@ -333,7 +333,10 @@ func TestOneLogLinePerRequestWithoutSecrets(t *testing.T) {
 	assert.Equal(t, "/v1/auth/register", line["route"])
 	assert.EqualValues(t, 201, line["status"])
 	assert.Equal(t, "127.0.0.1", line["client_ip"])
-	assert.Contains(t, line, "latency")
+	require.IsType(t, float64(0), line["latency_ms"], "the latency is a number of milliseconds")
+	assert.Greater(t, line["latency_ms"], 0.0, "registering takes some time")
+	assert.Less(t, line["latency_ms"], 60000.0, "milliseconds, not nanoseconds")
+	assert.NotContains(t, line, "latency", "the old field without its unit is gone")
 
 	line = h.logs.requestLine(t, "me-1")
 	assert.EqualValues(t, 401, line["status"])

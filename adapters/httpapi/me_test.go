@@ -119,7 +119,8 @@ func TestDeleteMeNeedsARegisteredUsersPassword(t *testing.T) {
 
 	for _, body := range []string{`{"password":"wrong password here"}`, `{}`, ``, `{"password":null}`} {
 		res := h.call(http.MethodDelete, "/v1/me", ada.AccessToken, body)
-		res.requireProblem(t, http.StatusUnauthorized, "invalid_credentials")
+		p := res.requireProblem(t, http.StatusUnauthorized, "invalid_credentials")
+		assert.Equal(t, "The password is wrong.", p.Detail, "no email was sent, so none is named")
 		assert.Empty(t, res.header.Get("WWW-Authenticate"))
 	}
 	p := h.call(http.MethodDelete, "/v1/me", ada.AccessToken, `{"password":1}`).

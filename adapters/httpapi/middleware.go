@@ -114,7 +114,9 @@ func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.String("method", req.Method),
 			slog.String("route", route),
 			slog.Int("status", status),
-			slog.Duration("latency", latency),
+			// Milliseconds, named so: a bare duration is an integer of
+			// nanoseconds in JSON, which no reader guesses.
+			slog.Float64("latency_ms", float64(latency)/float64(time.Millisecond)),
 			slog.String("request_id", requestID(c)),
 			slog.String("client_ip", clientIPOf(c)),
 		}

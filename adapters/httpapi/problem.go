@@ -29,6 +29,10 @@ var (
 	errCSRFHeaderMissing    = errors.New("httpapi: cookie-mode request without the CSRF header")
 	errUnknownMode          = errors.New("httpapi: unknown token mode")
 	errInvalidRedirect      = errors.New("httpapi: redirect_to is not on the allow-list")
+	// errWrongPassword is domain.ErrInvalidCredentials from a request that
+	// sent a password and no email (a password change, an account
+	// deletion), whose problem must not speak of an email.
+	errWrongPassword = errors.New("httpapi: wrong password")
 )
 
 // problemTypePrefix makes a problem's code into its type URI. A URN names
@@ -134,6 +138,8 @@ var problems = []struct {
 	{is(domain.ErrInvalidToken), problem{status: http.StatusBadRequest, code: codeInvalidToken,
 		title: "Invalid or expired token", detail: "The token is unknown, already used or expired; ask for a new email."}},
 
+	{is(errWrongPassword), problem{status: http.StatusUnauthorized, code: codeInvalidCredentials,
+		title: "Invalid credentials", detail: "The password is wrong."}},
 	{is(domain.ErrInvalidCredentials), problem{status: http.StatusUnauthorized, code: codeInvalidCredentials,
 		title: "Invalid credentials", detail: "The email or the password is wrong."}},
 	{is(domain.ErrInvalidRefreshToken), problem{status: http.StatusUnauthorized, code: codeInvalidRefreshToken,

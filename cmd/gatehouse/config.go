@@ -2,8 +2,10 @@ package main
 
 import (
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,6 +74,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.ShutdownDelay, c.ShutdownGrace = readShutdown(r)
 	requireSecretWithPostgres(r, c.Database, c.Secret)
 	return c, r.Err()
+}
+
+// settingNames returns the name of every variable loadConfig reads, sorted.
+func settingNames() []string {
+	seen := map[string]bool{}
+	_, _ = loadConfig(func(name string) string { seen[name] = true; return "" })
+	names := slices.Collect(maps.Keys(seen))
+	slices.Sort(names)
+	return names
 }
 
 // requireSecretWithPostgres records a problem when a Postgres database has

@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -46,6 +47,14 @@ commands:
   keys rotate      add a new signing key for access tokens
   version          print version, commit and build date`
 
+// settingsHelp lists the settings for help: every variable loadConfig
+// reads, so that the list cannot fall behind the code, and where their
+// meanings and defaults are written down.
+func settingsHelp() string {
+	return "settings (environment variables; README.md, section Configuration, says\n" +
+		"what each means and its default):\n  " + strings.Join(settingNames(), "\n  ")
+}
+
 // run runs the command args name, reading configuration through getenv and
 // writing output (logs included) to stdout, until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -65,7 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case cmd == "keys" && len(rest) == 1 && rest[0] == "rotate":
 		return rotateKeys(ctx, getenv, stdout)
 	case cmd == "help" || cmd == "-h" || cmd == "--help":
-		_, err := fmt.Fprintln(stdout, usage)
+		_, err := fmt.Fprintf(stdout, "%s\n\n%s\n", usage, settingsHelp())
 		return err
 	}
 	return fmt.Errorf("unknown command %q\n%s", args, usage)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -164,4 +165,29 @@ func TestRunCommands(t *testing.T) {
 		require.Error(t, err, "%q", args)
 		assert.Contains(t, err.Error(), "usage: gatehouse", "%q", args)
 	}
+}
+
+func TestHelpListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	_, table, ok := strings.Cut(string(readme), "\n## Configuration\n")
+	require.True(t, ok, "README has a Configuration section")
+	table, _, _ = strings.Cut(table, "\n## ")
+	documented := regexp.MustCompile("(?m)^\\| `(GATEHOUSE_[A-Z_]+)` \\|").FindAllStringSubmatch(table, -1)
+	require.NotEmpty(t, documented)
+
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"--help"}, env(nil), &out))
+
+	assert.Contains(t, out.String(), "usage: gatehouse")
+	assert.Contains(t, out.String(), "README.md, section Configuration")
+	listed := regexp.MustCompile(`(?m)^  (GATEHOUSE_[A-Z_]+)$`).FindAllStringSubmatch(out.String(), -1)
+	var names, want []string
+	for _, m := range listed {
+		names = append(names, m[1])
+	}
+	for _, m := range documented {
+		want = append(want, m[1])
+	}
+	assert.ElementsMatch(t, want, names, "help lists what README documents, no more and no less")
 }
