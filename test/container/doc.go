@@ -5,7 +5,8 @@
 // only.
 //
 // The image runs on Postgres, reached by a network alias on a Docker network
-// of the test's own, and on the embedded SQLite default in its /data
+// of the test's own (started by test/gatehousecontainer, the helper other
+// services' integration tests use, so that it is proved here), and on the embedded SQLite default in its /data
 // directory; in both it must start, serve register, login, refresh and me,
 // and run as the non-root UID 65532. `gatehouse version` in the image must
 // print what the build stamped into it, which the image's labels repeat.

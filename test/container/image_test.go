@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -18,10 +17,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/log"
-	"github.com/testcontainers/testcontainers-go/modules/postgres"
-	"github.com/testcontainers/testcontainers-go/network"
 	"github.com/testcontainers/testcontainers-go/wait"
 
+	"github.com/gatehouse-auth/gatehouse/test/gatehousecontainer"
 	"github.com/gatehouse-auth/gatehouse/test/pgtest"
 	"github.com/gatehouse-auth/gatehouse/test/pgtest/pgimage"
 )
@@ -38,44 +36,30 @@ const startTimeout = time.Minute
 var labels = pgtest.Labels()
 
 // TestServesOnPostgres comes first: it starts Postgres while the image is
-// built, and go test runs only GOMAXPROCS parallel tests at once.
+// built, and go test runs only GOMAXPROCS parallel tests at once. It starts
+// both through gatehousecontainer, the helper other services' tests use,
+// so that the helper is proved with the image it is for.
 func TestServesOnPostgres(t *testing.T) {
 	t.Parallel()
 	requireDocker(t)
-	ctx := context.Background()
-
-	nw, err := network.New(ctx, network.WithLabels(labels))
-	testcontainers.CleanupNetwork(t, nw)
-	require.NoError(t, withRyukHint(err))
-
-	pgImage := pgimage.Name()
-	pgPassword := "pw-" + rand.Text()
-	pg, err := postgres.Run(ctx, pgImage,
-		postgres.WithDatabase("gatehouse"),
-		postgres.WithUsername("gatehouse"),
-		postgres.WithPassword(pgPassword),
-		network.WithNetwork([]string{"postgres"}, nw),
-		testcontainers.WithLabels(labels),
-		testcontainers.WithLogger(log.TestLogger(t)),
-		postgres.BasicWaitStrategies(),
-	)
-	testcontainers.CleanupContainer(t, pg)
-	require.NoError(t, withRyukHint(err), "start Postgres from image %q", pgImage)
-
-	ref := image(t)
 	const publicURL = "https://auth.example.test"
-	ctr, base := startGatehouse(t, ref, map[string]string{
-		"GATEHOUSE_DATABASE_URL": "postgres://gatehouse:" + pgPassword + "@postgres:5432/gatehouse?sslmode=disable",
-		"GATEHOUSE_SECRET":       "container-test-" + rand.Text() + rand.Text(),
-		"GATEHOUSE_PUBLIC_URL":   publicURL,
-	}, network.WithNetwork([]string{"gatehouse"}, nw))
+	gh := gatehousecontainer.Run(t,
+		gatehousecontainer.WithImage(image(t)),
+		gatehousecontainer.WithPostgresImage(pgimage.Name()),
+		gatehousecontainer.WithLabels(labels),
+		gatehousecontainer.WithEnv(map[string]string{"GATEHOUSE_PUBLIC_URL": publicURL}),
+	)
 
-	assert.Equal(t, "postgres", listening(t, ctr)["database"], "GATEHOUSE_DATABASE_URL overrides the image's SQLite default")
-	top, err := docker("top", ctr.GetContainerID(), "-o", "pid,uid")
+	assert.Equal(t, "postgres", listening(t, gh.Container)["database"], "GATEHOUSE_DATABASE_URL overrides the image's SQLite default")
+	top, err := docker("top", gh.Container.GetContainerID(), "-o", "pid,uid")
 	require.NoError(t, err)
 	assert.Equal(t, []string{uid}, processUIDs(t, top), "gatehouse serve runs as UID %s", uid)
 
-	exerciseAccount(t, base, publicURL)
+	exerciseAccount(t, gh.URL, publicURL)
+	status, _, body := call(t, http.MethodGet, gh.URL+"/v1/admin/users/no-such-user", "not-the-admin-key", nil)
+	assert.Equal(t, http.StatusUnauthorized, status, "the admin API is on: %s", body)
+	status, _, body = call(t, http.MethodGet, gh.URL+"/v1/admin/users/no-such-user", gh.AdminKey, nil)
+	assert.Equal(t, http.StatusNotFound, status, "and takes the helper's key: %s", body)
 }
 
 func TestVersionIsStampedAndUserIsNotRoot(t *testing.T) {
