@@ -21,5 +21,5 @@ func ExampleRun() {
 	}
 	defer res.Body.Close()
 	// ... the service under test gets the token response's access token,
-	// and GATEHOUSE's JWKS at gh.URL + "/.well-known/jwks.json".
+	// and Gatehouse's JWKS at gh.URL + "/.well-known/jwks.json".
 }
