@@ -7,3 +7,9 @@ import "time"
 type Clock interface {
 	Now() time.Time
 }
+
+// SystemClock is the Clock of a running service: the system's time.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }

@@ -109,7 +109,7 @@ func NewSMTPSender(cfg SMTPConfig, from string, links Links, opts ...SMTPOption)
 		cfg:     cfg,
 		from:    addr,
 		links:   links,
-		clock:   systemClock{},
+		clock:   domain.SystemClock{},
 		hello:   defaultHelloName(),
 		timeout: DefaultTimeout,
 		dial:    (&net.Dialer{Timeout: dialTimeout}).DialContext,
@@ -259,8 +259,3 @@ func defaultHelloName() string {
 	}
 	return name
 }
-
-// systemClock is domain.Clock on the system's time.
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }

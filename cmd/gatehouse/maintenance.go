@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/adapters/entstore"
+	"github.com/gatehouse-auth/gatehouse/domain"
 )
 
 // migrateUp applies pending migrations and reports the resulting state.
@@ -74,7 +75,7 @@ func rotateKeys(ctx context.Context, getenv func(string) string, stdout io.Write
 	if err != nil {
 		return err
 	}
-	issuer, err := newIssuer(ctx, c, secret, db, systemClock{}, log)
+	issuer, err := newIssuer(ctx, c, secret, db, domain.SystemClock{}, log)
 	if err != nil {
 		return err
 	}

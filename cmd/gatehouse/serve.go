@@ -62,7 +62,7 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 	defer db.Close()
 	metrics := newRegistry(db.SQL())
 
-	clock := systemClock{}
+	clock := domain.SystemClock{}
 	secret, err := serviceSecret(c, log)
 	if err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -25,11 +24,6 @@ import (
 // audience is the aud claim of every access token Gatehouse issues;
 // services that accept them check for it.
 const audience = "gatehouse"
-
-// systemClock is the domain.Clock of a running service: the wall clock.
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
 
 // newLogger returns the JSON logger every command writes to w.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
