@@ -283,3 +283,7 @@ func (a *Account) DeletePasskey(ctx context.Context, c domain.Claims, id domain.
 func passkeyInfo(p domain.Passkey) PasskeyInfo {
 	return PasskeyInfo{ID: p.ID, Name: p.Name, CreatedAt: p.CreatedAt, LastUsedAt: p.LastUsedAt, BackedUp: p.BackedUp}
 }
+
+// PasskeysEnabled reports whether passkeys are configured; without a
+// relying party every passkey flow returns ErrPasskeysOff.
+func (a *Auth) PasskeysEnabled() bool { return a.passkeys.rp != nil }
