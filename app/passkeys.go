@@ -102,8 +102,8 @@ func (p *passkeys) spend(ctx context.Context, kind domain.TokenKind, token strin
 	return t, state, nil
 }
 
-// passkeyUser returns the user with id as a ceremony sees them, with
-// their passkeys, read in tx.
+// passkeyUser returns user as a ceremony sees them, with their
+// passkeys, read through tx.
 func passkeyUser(ctx context.Context, tx domain.Stores, user domain.User) (domain.PasskeyUser, error) {
 	all, err := tx.Passkeys.ByUser(ctx, user.ID)
 	if err != nil {

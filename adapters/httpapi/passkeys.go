@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -62,11 +63,9 @@ func bindCeremonyAnswer(c echo.Context, more ...field) (token string, credential
 	fields := append([]field{required("ceremony_token", &token)}, more...)
 	problems := &domain.ValidationError{}
 	if err := bindStrings(obj, fields); err != nil {
-		v, ok := err.(*domain.ValidationError)
-		if !ok {
+		if !errors.As(err, &problems) {
 			return "", nil, err
 		}
-		problems = v
 	}
 	raw, ok := obj["credential"]
 	switch trimmed := bytes.TrimSpace(raw); {

@@ -189,10 +189,18 @@ func refused(op string, err error) error {
 // WebAuthn user handle is the user's ID, which says nothing about them.
 type webUser struct{ domain.PasskeyUser }
 
-func (u webUser) WebAuthnID() []byte          { return []byte(u.ID) }
-func (u webUser) WebAuthnName() string        { return u.Name }
+// WebAuthnID returns the user handle: the user's ID.
+func (u webUser) WebAuthnID() []byte { return []byte(u.ID) }
+
+// WebAuthnName returns the account name authenticators show: the email.
+func (u webUser) WebAuthnName() string { return u.Name }
+
+// WebAuthnDisplayName returns the name authenticators show beside it:
+// the email too, since Gatehouse keeps no other name.
 func (u webUser) WebAuthnDisplayName() string { return u.Name }
 
+// WebAuthnCredentials returns the user's passkeys as the library's
+// credential records.
 func (u webUser) WebAuthnCredentials() []webauthn.Credential {
 	creds := make([]webauthn.Credential, len(u.Passkeys))
 	for i, p := range u.Passkeys {
