@@ -28,6 +28,7 @@ type Account struct {
 	mails      *tokenMails
 	background *background
 	factors    *totpFactors
+	passkeys   *passkeys
 }
 
 // Me returns the user the claims name. A user deleted since the token was

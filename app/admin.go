@@ -76,8 +76,8 @@ func tierProblem(message string) error {
 	return problems
 }
 
-// RemoveFactors removes every second factor of the user with id, with
-// the user's recovery codes, and logs it: the way back in for a user who
+// RemoveFactors removes every second factor of the user with id, their
+// passkeys included, with the user's recovery codes, and logs it: the way back in for a user who
 // lost both the authenticator and the codes. The user's sessions stay. It
 // returns domain.ErrNotFound for an unknown user.
 func (a *Admin) RemoveFactors(ctx context.Context, id domain.UserID) error {
@@ -90,6 +90,11 @@ func (a *Admin) RemoveFactors(ctx context.Context, id domain.UserID) error {
 		if removed, err = tx.Factors.DeleteByUser(ctx, id); err != nil {
 			return err
 		}
+		passkeys, err := tx.Passkeys.DeleteByUser(ctx, id)
+		if err != nil {
+			return err
+		}
+		removed += passkeys
 		_, err = tx.Tokens.DeleteByUser(ctx, id, domain.TokenRecoveryCode)
 		return err
 	})

@@ -45,7 +45,9 @@ type Ports struct {
 	// their keys for storage.
 	TOTP    domain.TOTP
 	Secrets domain.SecretBox
-	Clock   domain.Clock
+	// Passkeys runs passkeys' ceremonies; nil when they are off.
+	Passkeys domain.Passkeys
+	Clock    domain.Clock
 	// Logger receives what the use cases log; nil discards it, as it does
 	// for the adapters.
 	Logger *slog.Logger
@@ -88,15 +90,17 @@ func New(ctx context.Context, p Ports, cfg Config) (*App, error) {
 	}
 	users := &users{store: p.Stores.Users}
 	factors := &totpFactors{totp: p.TOTP, secrets: p.Secrets}
+	passkeys := &passkeys{rp: p.Passkeys, tokens: p.Stores.Tokens}
 	return &App{
 		Auth: &Auth{
 			users: p.Stores.Users, sessions: p.Stores.Sessions, tx: p.Transactor, hasher: p.Hasher, accessTokens: p.AccessTokens,
 			clock: p.Clock, log: p.Logger, limits: limits, mails: mails, kernel: kernel, dummyHash: dummyHash,
-			tokens: p.Stores.Tokens, factors: factors,
+			tokens: p.Stores.Tokens, factors: factors, passkeys: passkeys, stores: p.Stores,
 		},
 		Account: &Account{
 			stores: p.Stores, tx: p.Transactor, clock: p.Clock, log: p.Logger,
 			users: users, limits: limits, passwords: passwords, mails: mails, background: background, factors: factors,
+			passkeys: passkeys,
 		},
 		Admin:       &Admin{users: p.Stores.Users, tx: p.Transactor, clock: p.Clock, log: p.Logger},
 		Maintenance: newMaintenance(p),

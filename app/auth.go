@@ -22,6 +22,8 @@ type Auth struct {
 	kernel       *kernel
 	tokens       domain.TokenStore // the MFA challenges, read outside a unit of work
 	factors      *totpFactors
+	passkeys     *passkeys
+	stores       domain.Stores // passkeys read outside a unit of work
 	// dummyHash is verified when a login names no account, so that an
 	// unknown email costs as much time as a wrong password.
 	dummyHash string

@@ -41,6 +41,9 @@ var (
 	// codes that verify or step up; a success resets the user's.
 	limitMFAChallenge = limit{"mfa:challenge", 5, 5 * time.Minute}
 	limitMFAUser      = limit{"mfa:user", 10, 15 * time.Minute}
+	// Passwordless passkey sign-ins begun per client IP: each stores a
+	// ceremony, and each ceremony takes one answer.
+	limitPasskeyIP = limit{"passkey:ip", 60, 15 * time.Minute}
 )
 
 // limiter applies the rate limits on the standalone rate-limit store, so

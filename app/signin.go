@@ -115,7 +115,9 @@ func (k *kernel) challenge(ctx context.Context, tx domain.Stores, in signIn, fac
 	return grant{user: in.user, challenge: secret, factors: factors}, nil
 }
 
-// verifiedFactors returns the kinds of the user's verified second factors.
+// verifiedFactors returns the kinds of the user's verified second
+// factors: those of the factor store, and passkeys when the user has one
+// (a passkey is verified by its registration).
 func verifiedFactors(ctx context.Context, tx domain.Stores, id domain.UserID) ([]domain.FactorKind, error) {
 	all, err := tx.Factors.ByUser(ctx, id)
 	if err != nil {
@@ -126,6 +128,13 @@ func verifiedFactors(ctx context.Context, tx domain.Stores, id domain.UserID) ([
 		if f.Verified() {
 			kinds = append(kinds, f.Kind)
 		}
+	}
+	passkeys, err := tx.Passkeys.ByUser(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(passkeys) > 0 {
+		kinds = append(kinds, domain.FactorPasskey)
 	}
 	return kinds, nil
 }

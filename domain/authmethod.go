@@ -20,9 +20,17 @@ var (
 	// the authenticator is lost: something the user has, written down.
 	// RFC 8176 names no such method; "recovery" is Gatehouse's own.
 	AuthRecoveryCode = AuthMethod{"recovery"}
+	// AuthHardwareKey is a passkey (a WebAuthn credential): proof of
+	// possession of a key that never leaves the authenticator.
+	AuthHardwareKey = AuthMethod{"hwk"}
+	// AuthMultiFactor says that the authenticator behind another method
+	// verified the user itself (a PIN or a biometric, WebAuthn's UV flag),
+	// so that method alone proved something the user knows or is as well
+	// as something the user has.
+	AuthMultiFactor = AuthMethod{"mfa"}
 )
 
-var authMethods = []AuthMethod{AuthPassword, AuthOTP, AuthRecoveryCode}
+var authMethods = []AuthMethod{AuthPassword, AuthOTP, AuthRecoveryCode, AuthHardwareKey, AuthMultiFactor}
 
 // ParseAuthMethod returns the method named s, or ErrInvalidAuthMethod.
 func ParseAuthMethod(s string) (AuthMethod, error) {
@@ -51,15 +59,18 @@ const (
 )
 
 // AssuranceOf returns the level that a sign-in with methods reaches: AAL2
-// when they hold a password and a possession factor (a one-time code or
-// a recovery code), AAL1 otherwise.
+// when they hold something the user knows or is (a password, or an
+// authenticator's own user verification, mfa) and a possession factor (a
+// one-time code, a recovery code or a passkey), AAL1 otherwise. So a
+// passkey whose authenticator verified the user ([hwk, mfa]) is aal2 on
+// its own, and one after a password ([pwd, hwk]) is too.
 func AssuranceOf(methods []AuthMethod) AAL {
 	var knows, has bool
 	for _, m := range methods {
 		switch m {
-		case AuthPassword:
+		case AuthPassword, AuthMultiFactor:
 			knows = true
-		case AuthOTP, AuthRecoveryCode:
+		case AuthOTP, AuthRecoveryCode, AuthHardwareKey:
 			has = true
 		}
 	}

@@ -24,6 +24,16 @@ var (
 	// ErrCodeReplayed means a one-time code of a time step that was
 	// already used (or of an earlier one) was presented again.
 	ErrCodeReplayed = errors.New("one-time code replayed")
+	// ErrPasskeyExists means a passkey with that credential ID is stored
+	// already.
+	ErrPasskeyExists = errors.New("passkey exists")
+	// ErrPasskeyCloned means a passkey's signature counter did not go
+	// up: the authenticator may have been cloned, or another replica
+	// accepted the same signature.
+	ErrPasskeyCloned = errors.New("passkey signature counter did not increase")
+	// ErrInvalidPasskey means an authenticator's response to a passkey
+	// ceremony does not verify.
+	ErrInvalidPasskey = errors.New("passkey response does not verify")
 	// ErrInsideUnitOfWork means a standalone store (see Standalone) was
 	// called inside a unit of work, which it never joins. Stores refuse
 	// the call at once rather than wait for a connection the unit of work

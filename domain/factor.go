@@ -19,6 +19,11 @@ var (
 	// FactorTOTP is an authenticator app's time-based one-time codes
 	// (RFC 6238).
 	FactorTOTP = FactorKind{"totp"}
+	// FactorPasskey is a passkey (WebAuthn). Passkeys live in the
+	// PasskeyStore, not in the FactorStore, so ParseFactorKind does not
+	// accept the name; it names them where the kinds of a user's second
+	// factors are listed (an MFA challenge's factors).
+	FactorPasskey = FactorKind{"passkey"}
 )
 
 var factorKinds = []FactorKind{FactorTOTP}

@@ -22,7 +22,7 @@ type UserStore interface {
 	// has the email, and ErrInvalidTier when u.Tier is not valid.
 	Update(ctx context.Context, u User) (User, error)
 	// Delete removes the user with id together with all its tokens,
-	// sessions and factors. It returns ErrNotFound when there is no such
+	// sessions, factors and passkeys. It returns ErrNotFound when there is no such
 	// user.
 	Delete(ctx context.Context, id UserID) error
 }
@@ -30,10 +30,13 @@ type UserStore interface {
 // TokenStore keeps single-use tokens by their hash.
 type TokenStore interface {
 	// Create stores t and returns it with its new ID. The caller sets
-	// CreatedAt. It returns ErrNotFound when t.UserID names no user,
+	// CreatedAt. An empty t.UserID stores a token of no user, which no
+	// DeleteByUser and no user's deletion removes; it still expires. It
+	// returns ErrNotFound when t.UserID is not empty and names no user,
 	// ErrInvalidTokenKind when t.Kind is not valid, and ErrInvalidAuthMethod
 	// when t.Methods holds the zero AuthMethod. Methods read back in their
-	// order, and as nil when there are none. A hash that is already
+	// order, and as nil when there are none; Data reads back as stored,
+	// and as nil when empty. A hash that is already
 	// stored is an error without a sentinel: hashes of 256 random bits do not
 	// collide, so one that does is a bug.
 	Create(ctx context.Context, t Token) (Token, error)
@@ -127,6 +130,7 @@ type Stores struct {
 	Tokens   TokenStore
 	Sessions SessionStore
 	Factors  FactorStore
+	Passkeys PasskeyStore
 }
 
 // Standalone are the stores that live outside every unit of work: each of

@@ -23,9 +23,21 @@ var (
 	// TokenRecoveryCode is one of a user's recovery codes, each good for
 	// one sign-in in place of a one-time code.
 	TokenRecoveryCode = TokenKind{"recovery_code"}
+	// TokenPasskeyRegistration is a passkey registration begun by a
+	// signed-in user; its Data is the ceremony's state, which finishing
+	// the registration needs.
+	TokenPasskeyRegistration = TokenKind{"passkey_registration"}
+	// TokenPasskeySignIn is a sign-in with a passkey begun without a
+	// password (and without a user: it belongs to none until a passkey
+	// answers it) or in answer to an MFA challenge; its Data is the
+	// ceremony's state.
+	TokenPasskeySignIn = TokenKind{"passkey_sign_in"}
 )
 
-var tokenKinds = []TokenKind{TokenEmailVerification, TokenPasswordReset, TokenMFAChallenge, TokenRecoveryCode}
+var tokenKinds = []TokenKind{
+	TokenEmailVerification, TokenPasswordReset, TokenMFAChallenge, TokenRecoveryCode,
+	TokenPasskeyRegistration, TokenPasskeySignIn,
+}
 
 // ParseTokenKind returns the kind named s, or ErrInvalidTokenKind.
 func ParseTokenKind(s string) (TokenKind, error) {
@@ -47,8 +59,8 @@ func (k TokenKind) Valid() bool { return k != TokenKind{} }
 // 24 hours to verify an email address, since the email may wait a while
 // for its reader; 1 hour to reset a password, since the token is as good
 // as the password and the person who asked for it is at the keyboard; 5
-// minutes to finish a sign-in with a second factor, which the person
-// does at once; and 10 years for a recovery code, which lives as long
+// minutes to finish a sign-in with a second factor, or a passkey's
+// ceremony, which the person does at once; and 10 years for a recovery code, which lives as long
 // as its factor in practice (they go together) and is kept on paper.
 // It is the one source of these lifetimes, for the tokens and for
 // whatever tells users about them. It returns 0 for an invalid kind.
@@ -58,7 +70,7 @@ func (k TokenKind) TTL() time.Duration {
 		return 24 * time.Hour
 	case TokenPasswordReset:
 		return time.Hour
-	case TokenMFAChallenge:
+	case TokenMFAChallenge, TokenPasskeyRegistration, TokenPasskeySignIn:
 		return 5 * time.Minute
 	case TokenRecoveryCode:
 		return 10 * 365 * 24 * time.Hour
@@ -70,13 +82,19 @@ func (k TokenKind) TTL() time.Duration {
 // password-reset token. Only the hash of the secret is ever stored; the
 // secret itself goes to the user and nowhere else.
 type Token struct {
-	ID     string
+	ID string
+	// UserID is the user the token belongs to; empty for a token of no
+	// user (a passwordless passkey sign-in, before a passkey names one).
 	UserID UserID
 	Kind   TokenKind
 	Hash   string // HashToken of the secret
 	// Methods are, for an MFA challenge, how the user has authenticated so
 	// far in the sign-in it finishes; nil for other kinds.
-	Methods   []AuthMethod
+	Methods []AuthMethod
+	// Data is what the token's flow must keep until it is consumed,
+	// opaque to the store (a passkey ceremony's state); nil for most
+	// kinds.
+	Data      []byte
 	ExpiresAt time.Time
 	CreatedAt time.Time
 }

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"github.com/gatehouse-auth/gatehouse/ent/factor"
+	"github.com/gatehouse-auth/gatehouse/ent/passkey"
 	"github.com/gatehouse-auth/gatehouse/ent/schema"
 	"github.com/gatehouse-auth/gatehouse/ent/session"
 	"github.com/gatehouse-auth/gatehouse/ent/token"
@@ -25,6 +26,36 @@ func init() {
 	factorDescID := factorFields[0].Descriptor()
 	// factor.DefaultID holds the default value on creation for the id field.
 	factor.DefaultID = factorDescID.Default.(func() uuid.UUID)
+	passkeyFields := schema.Passkey{}.Fields()
+	_ = passkeyFields
+	// passkeyDescCredentialID is the schema descriptor for credential_id field.
+	passkeyDescCredentialID := passkeyFields[2].Descriptor()
+	// passkey.CredentialIDValidator is a validator for the "credential_id" field. It is called by the builders before save.
+	passkey.CredentialIDValidator = passkeyDescCredentialID.Validators[0].(func([]byte) error)
+	// passkeyDescSignCount is the schema descriptor for sign_count field.
+	passkeyDescSignCount := passkeyFields[4].Descriptor()
+	// passkey.DefaultSignCount holds the default value on creation for the sign_count field.
+	passkey.DefaultSignCount = passkeyDescSignCount.Default.(int64)
+	// passkeyDescTransports is the schema descriptor for transports field.
+	passkeyDescTransports := passkeyFields[6].Descriptor()
+	// passkey.DefaultTransports holds the default value on creation for the transports field.
+	passkey.DefaultTransports = passkeyDescTransports.Default.(string)
+	// passkeyDescBackupEligible is the schema descriptor for backup_eligible field.
+	passkeyDescBackupEligible := passkeyFields[7].Descriptor()
+	// passkey.DefaultBackupEligible holds the default value on creation for the backup_eligible field.
+	passkey.DefaultBackupEligible = passkeyDescBackupEligible.Default.(bool)
+	// passkeyDescBackedUp is the schema descriptor for backed_up field.
+	passkeyDescBackedUp := passkeyFields[8].Descriptor()
+	// passkey.DefaultBackedUp holds the default value on creation for the backed_up field.
+	passkey.DefaultBackedUp = passkeyDescBackedUp.Default.(bool)
+	// passkeyDescName is the schema descriptor for name field.
+	passkeyDescName := passkeyFields[9].Descriptor()
+	// passkey.DefaultName holds the default value on creation for the name field.
+	passkey.DefaultName = passkeyDescName.Default.(string)
+	// passkeyDescID is the schema descriptor for id field.
+	passkeyDescID := passkeyFields[0].Descriptor()
+	// passkey.DefaultID holds the default value on creation for the id field.
+	passkey.DefaultID = passkeyDescID.Default.(func() uuid.UUID)
 	sessionFields := schema.Session{}.Fields()
 	_ = sessionFields
 	// sessionDescUserAgent is the schema descriptor for user_agent field.

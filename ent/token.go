@@ -20,13 +20,15 @@ type Token struct {
 	// ID of the ent.
 	ID uuid.UUID `json:"id,omitempty"`
 	// UserID holds the value of the "user_id" field.
-	UserID uuid.UUID `json:"user_id,omitempty"`
+	UserID *uuid.UUID `json:"user_id,omitempty"`
 	// Kind holds the value of the "kind" field.
 	Kind string `json:"kind,omitempty"`
 	// TokenHash holds the value of the "token_hash" field.
 	TokenHash string `json:"-"`
 	// AuthMethods holds the value of the "auth_methods" field.
 	AuthMethods *string `json:"auth_methods,omitempty"`
+	// Data holds the value of the "data" field.
+	Data *[]byte `json:"-"`
 	// ExpiresAt holds the value of the "expires_at" field.
 	ExpiresAt time.Time `json:"expires_at,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
@@ -62,11 +64,15 @@ func (*Token) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case token.FieldUserID:
+			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
+		case token.FieldData:
+			values[i] = new([]byte)
 		case token.FieldKind, token.FieldTokenHash, token.FieldAuthMethods:
 			values[i] = new(sql.NullString)
 		case token.FieldExpiresAt, token.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
-		case token.FieldID, token.FieldUserID:
+		case token.FieldID:
 			values[i] = new(uuid.UUID)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -90,10 +96,11 @@ func (_m *Token) assignValues(columns []string, values []any) error {
 				_m.ID = *value
 			}
 		case token.FieldUserID:
-			if value, ok := values[i].(*uuid.UUID); !ok {
+			if value, ok := values[i].(*sql.NullScanner); !ok {
 				return fmt.Errorf("unexpected type %T for field user_id", values[i])
-			} else if value != nil {
-				_m.UserID = *value
+			} else if value.Valid {
+				_m.UserID = new(uuid.UUID)
+				*_m.UserID = *value.S.(*uuid.UUID)
 			}
 		case token.FieldKind:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -113,6 +120,12 @@ func (_m *Token) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.AuthMethods = new(string)
 				*_m.AuthMethods = value.String
+			}
+		case token.FieldData:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field data", values[i])
+			} else if value != nil {
+				_m.Data = value
 			}
 		case token.FieldExpiresAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -167,8 +180,10 @@ func (_m *Token) String() string {
 	var builder strings.Builder
 	builder.WriteString("Token(")
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
-	builder.WriteString("user_id=")
-	builder.WriteString(fmt.Sprintf("%v", _m.UserID))
+	if v := _m.UserID; v != nil {
+		builder.WriteString("user_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("kind=")
 	builder.WriteString(_m.Kind)
@@ -179,6 +194,8 @@ func (_m *Token) String() string {
 		builder.WriteString("auth_methods=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	builder.WriteString("data=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("expires_at=")
 	builder.WriteString(_m.ExpiresAt.Format(time.ANSIC))

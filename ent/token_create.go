@@ -28,6 +28,14 @@ func (_c *TokenCreate) SetUserID(v uuid.UUID) *TokenCreate {
 	return _c
 }
 
+// SetNillableUserID sets the "user_id" field if the given value is not nil.
+func (_c *TokenCreate) SetNillableUserID(v *uuid.UUID) *TokenCreate {
+	if v != nil {
+		_c.SetUserID(*v)
+	}
+	return _c
+}
+
 // SetKind sets the "kind" field.
 func (_c *TokenCreate) SetKind(v string) *TokenCreate {
 	_c.mutation.SetKind(v)
@@ -51,6 +59,12 @@ func (_c *TokenCreate) SetNillableAuthMethods(v *string) *TokenCreate {
 	if v != nil {
 		_c.SetAuthMethods(*v)
 	}
+	return _c
+}
+
+// SetData sets the "data" field.
+func (_c *TokenCreate) SetData(v []byte) *TokenCreate {
+	_c.mutation.SetData(v)
 	return _c
 }
 
@@ -128,9 +142,6 @@ func (_c *TokenCreate) defaults() {
 
 // check runs all checks and user-defined validators on the builder.
 func (_c *TokenCreate) check() error {
-	if _, ok := _c.mutation.UserID(); !ok {
-		return &ValidationError{Name: "user_id", err: errors.New(`ent: missing required field "Token.user_id"`)}
-	}
 	if _, ok := _c.mutation.Kind(); !ok {
 		return &ValidationError{Name: "kind", err: errors.New(`ent: missing required field "Token.kind"`)}
 	}
@@ -139,9 +150,6 @@ func (_c *TokenCreate) check() error {
 	}
 	if _, ok := _c.mutation.ExpiresAt(); !ok {
 		return &ValidationError{Name: "expires_at", err: errors.New(`ent: missing required field "Token.expires_at"`)}
-	}
-	if len(_c.mutation.UserIDs()) == 0 {
-		return &ValidationError{Name: "user", err: errors.New(`ent: missing required edge "Token.user"`)}
 	}
 	return nil
 }
@@ -190,6 +198,10 @@ func (_c *TokenCreate) createSpec() (*Token, *sqlgraph.CreateSpec) {
 		_spec.SetField(token.FieldAuthMethods, field.TypeString, value)
 		_node.AuthMethods = &value
 	}
+	if value, ok := _c.mutation.Data(); ok {
+		_spec.SetField(token.FieldData, field.TypeBytes, value)
+		_node.Data = &value
+	}
 	if value, ok := _c.mutation.ExpiresAt(); ok {
 		_spec.SetField(token.FieldExpiresAt, field.TypeTime, value)
 		_node.ExpiresAt = value
@@ -212,7 +224,7 @@ func (_c *TokenCreate) createSpec() (*Token, *sqlgraph.CreateSpec) {
 		for _, k := range nodes {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
-		_node.UserID = nodes[0]
+		_node.UserID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

@@ -16,6 +16,8 @@ type Tx struct {
 	config
 	// Factor is the client for interacting with the Factor builders.
 	Factor *FactorClient
+	// Passkey is the client for interacting with the Passkey builders.
+	Passkey *PasskeyClient
 	// RateLimit is the client for interacting with the RateLimit builders.
 	RateLimit *RateLimitClient
 	// RotatedToken is the client for interacting with the RotatedToken builders.
@@ -160,6 +162,7 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.Factor = NewFactorClient(tx.config)
+	tx.Passkey = NewPasskeyClient(tx.config)
 	tx.RateLimit = NewRateLimitClient(tx.config)
 	tx.RotatedToken = NewRotatedTokenClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)

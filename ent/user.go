@@ -44,9 +44,11 @@ type UserEdges struct {
 	Sessions []*Session `json:"sessions,omitempty"`
 	// Factors holds the value of the factors edge.
 	Factors []*Factor `json:"factors,omitempty"`
+	// Passkeys holds the value of the passkeys edge.
+	Passkeys []*Passkey `json:"passkeys,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 }
 
 // TokensOrErr returns the Tokens value or an error if the edge
@@ -74,6 +76,15 @@ func (e UserEdges) FactorsOrErr() ([]*Factor, error) {
 		return e.Factors, nil
 	}
 	return nil, &NotLoadedError{edge: "factors"}
+}
+
+// PasskeysOrErr returns the Passkeys value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) PasskeysOrErr() ([]*Passkey, error) {
+	if e.loadedTypes[3] {
+		return e.Passkeys, nil
+	}
+	return nil, &NotLoadedError{edge: "passkeys"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -174,6 +185,11 @@ func (_m *User) QuerySessions() *SessionQuery {
 // QueryFactors queries the "factors" edge of the User entity.
 func (_m *User) QueryFactors() *FactorQuery {
 	return NewUserClient(_m.config).QueryFactors(_m)
+}
+
+// QueryPasskeys queries the "passkeys" edge of the User entity.
+func (_m *User) QueryPasskeys() *PasskeyQuery {
+	return NewUserClient(_m.config).QueryPasskeys(_m)
 }
 
 // Update returns a builder for updating this User.

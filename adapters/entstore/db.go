@@ -234,6 +234,7 @@ func storesOver(c *ent.Client, dialectName string) domain.Stores {
 		Tokens:   &tokenStore{client: c},
 		Sessions: &sessionStore{client: c, dialect: dialectName},
 		Factors:  &factorStore{client: c, dialect: dialectName},
+		Passkeys: &passkeyStore{client: c, dialect: dialectName},
 	}
 }
 

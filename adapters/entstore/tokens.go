@@ -18,8 +18,9 @@ type tokenStore struct {
 
 var _ domain.TokenStore = (*tokenStore)(nil)
 
-// Create stores t with a new ID. No methods are stored as NULL, as the
-// tokens that predate the column have them.
+// Create stores t with a new ID. No methods, no data and no user are
+// stored as NULL (the tokens that predate the columns have no methods and
+// no data).
 func (s *tokenStore) Create(ctx context.Context, t domain.Token) (domain.Token, error) {
 	const op = "create token"
 	if !t.Kind.Valid() {
@@ -29,12 +30,18 @@ func (s *tokenStore) Create(ctx context.Context, t domain.Token) (domain.Token, 
 	if err != nil {
 		return domain.Token{}, err
 	}
-	uid, ok := parseID(string(t.UserID))
-	if !ok {
-		return domain.Token{}, notFound(op)
+	create := s.client.Token.Create()
+	if t.UserID != "" {
+		uid, ok := parseID(string(t.UserID))
+		if !ok {
+			return domain.Token{}, notFound(op)
+		}
+		create.SetUserID(uid)
 	}
-	create := s.client.Token.Create().
-		SetUserID(uid).
+	if len(t.Data) > 0 {
+		create.SetData(t.Data)
+	}
+	create.
 		SetKind(t.Kind.String()).
 		SetTokenHash(t.Hash).
 		SetExpiresAt(dbTime(t.ExpiresAt)).
@@ -139,9 +146,18 @@ func tokenFromEnt(op string, row *ent.Token) (domain.Token, error) {
 			return domain.Token{}, fmt.Errorf("entstore: %s: corrupt tokens row: %v", op, err)
 		}
 	}
+	var user domain.UserID
+	if row.UserID != nil {
+		user = domain.UserID(row.UserID.String())
+	}
+	var data []byte
+	if row.Data != nil && len(*row.Data) > 0 {
+		data = *row.Data
+	}
 	return domain.Token{
 		ID:        row.ID.String(),
-		UserID:    domain.UserID(row.UserID.String()),
+		UserID:    user,
+		Data:      data,
 		Kind:      kind,
 		Hash:      row.TokenHash,
 		Methods:   methods,

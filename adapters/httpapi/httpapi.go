@@ -124,6 +124,8 @@ type server struct {
 	// a presented key against it takes the same time whatever their lengths.
 	adminKey [sha256.Size]byte
 	adminOn  bool // whether the admin API is enabled
+	// passkeysOn is whether passkeys are configured (a relying party).
+	passkeysOn bool
 
 	ready    func(context.Context) error // nil: always ready
 	draining <-chan struct{}             // nil: never
@@ -144,7 +146,7 @@ func New(cfg Config) http.Handler {
 		panic("httpapi: Config.Auth, Account, Admin and KeySet are required")
 	}
 	s := &server{auth: cfg.Auth, account: cfg.Account, admin: cfg.Admin, keys: cfg.KeySet, log: cfg.Logger, proxies: cfg.TrustedProxies,
-		ready: cfg.Ready, draining: cfg.Draining, timeout: cfg.RequestTimeout}
+		ready: cfg.Ready, draining: cfg.Draining, timeout: cfg.RequestTimeout, passkeysOn: cfg.Auth.PasskeysEnabled()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -79,6 +79,7 @@ const (
 	eventLogin   = "login"
 	eventRefresh = "refresh"
 	eventMFA     = "mfa"
+	eventPasskey = "passkey"
 )
 
 // authOutcomes are the outcomes of each authentication event, by the
@@ -94,6 +95,13 @@ var authOutcomes = map[string]map[string]string{
 	eventMFA: {
 		"":                  "success",
 		codeInvalidMFACode:  "failure",
+		codeInvalidMFAToken: "invalid_token",
+		codeRateLimited:     "rate_limited",
+	},
+	eventPasskey: {
+		"":                  "success",
+		codeInvalidPasskey:  "failure",
+		codeInvalidCeremony: "invalid_token",
 		codeInvalidMFAToken: "invalid_token",
 		codeRateLimited:     "rate_limited",
 	},

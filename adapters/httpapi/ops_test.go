@@ -296,10 +296,11 @@ func TestMetricsCountRequestsByRouteAndAuthOutcomes(t *testing.T) {
 		{"login", "success", 1}, {"login", "failure", 1}, {"login", "rate_limited", 0}, {"login", "mfa_required", 0},
 		{"refresh", "success", 1}, {"refresh", "reused", 1}, {"refresh", "failure", 1},
 		{"mfa", "success", 0}, {"mfa", "failure", 0}, {"mfa", "invalid_token", 0}, {"mfa", "rate_limited", 0},
+		{"passkey", "success", 0}, {"passkey", "failure", 0}, {"passkey", "invalid_token", 0}, {"passkey", "rate_limited", 0},
 	} {
 		assert.Equal(t, tt.want, counter(t, auth, "event", tt.event, "outcome", tt.outcome), "%s %s", tt.event, tt.outcome)
 	}
-	assert.Len(t, auth.GetMetric(), 11, "a failed validation is no authentication event")
+	assert.Len(t, auth.GetMetric(), 15, "a failed validation is no authentication event")
 
 	assert.NotNil(t, families["gatehouse_http_requests_in_flight"])
 }

@@ -88,6 +88,8 @@ const (
 	codeMFARequired         = "mfa_required"
 	codeInvalidMFAToken     = "invalid_mfa_token"
 	codeInvalidMFACode      = "invalid_mfa_code"
+	codeInvalidPasskey      = "invalid_passkey"
+	codeInvalidCeremony     = "invalid_ceremony"
 )
 
 // problems is the one table from errors to problems. The first row whose
@@ -148,7 +150,7 @@ var problems = []struct {
 		title: "Refresh token reused", detail: "The refresh token had already been used, so its session has been revoked; log in again."}},
 
 	{isA[*app.MFARequiredError], problem{status: http.StatusUnauthorized, code: codeMFARequired,
-		title: "Second factor required", detail: "The password is right; finish signing in at /v1/auth/mfa/verify with mfa_token and a code from your authenticator app (or a recovery code)."}},
+		title: "Second factor required", detail: "The password is right; finish signing in with mfa_token and one of factors: a code from your authenticator app (or a recovery code) at /v1/auth/mfa/verify, or a passkey through /v1/auth/passkey/begin."}},
 	{is(app.ErrInvalidMFAChallenge), problem{status: http.StatusUnauthorized, code: codeInvalidMFAToken,
 		title: "Invalid MFA token", detail: "The MFA token is unknown, already used or expired; sign in again."}},
 	{is(app.ErrInvalidMFACode), problem{status: http.StatusUnauthorized, code: codeInvalidMFACode,
@@ -157,6 +159,12 @@ var problems = []struct {
 		title: "Second factor required", detail: "This account has a second factor: sign in with it (aal2) to do this."}},
 	{is(app.ErrFactorEnabled), problem{status: http.StatusConflict, code: "mfa_already_enabled",
 		title: "Second factor enabled already", detail: "An authenticator app is enabled already; disable it first to enrol another."}},
+	{is(app.ErrInvalidCeremony), problem{status: http.StatusUnauthorized, code: codeInvalidCeremony,
+		title: "Invalid passkey ceremony", detail: "The ceremony token is unknown, already used or expired; begin again."}},
+	{is(domain.ErrInvalidPasskey), problem{status: http.StatusBadRequest, code: codeInvalidPasskey,
+		title: "Passkey refused", detail: "The passkey's answer does not verify for this site; begin again."}},
+	{is(app.ErrPasskeysOff), problem{status: http.StatusNotFound, code: "not_found",
+		title: "Not found", detail: "Passkeys are not configured."}},
 	{is(app.ErrNoFactor), problem{status: http.StatusConflict, code: "mfa_not_enrolled",
 		title: "No second factor", detail: "This account has no such second factor; enrol one first."}},
 

@@ -29,6 +29,17 @@ func (s *server) routes(e *echo.Echo) {
 	e.DELETE("/v1/me/mfa/totp", s.disableTOTP, s.requireBearer)
 	e.POST("/v1/me/mfa/recovery-codes", s.regenerateRecoveryCodes, s.requireBearer)
 
+	// Without a relying party passkeys are not registered at all, so that
+	// their paths answer 404, as the admin API's do without a key.
+	if s.passkeysOn {
+		e.POST("/v1/auth/passkey/begin", s.beginPasskeySignIn)
+		e.POST("/v1/auth/passkey/finish", s.finishPasskeySignIn, authEvent(eventPasskey), s.tokenMode)
+		e.GET("/v1/me/passkeys", s.passkeys, s.requireBearer)
+		e.POST("/v1/me/passkeys/begin", s.beginPasskeyRegistration, s.requireBearer)
+		e.POST("/v1/me/passkeys/finish", s.finishPasskeyRegistration, s.requireBearer)
+		e.DELETE("/v1/me/passkeys/:id", s.deletePasskey, s.requireBearer)
+	}
+
 	// Without a key the admin API is not registered at all, so that every
 	// path and method under it answers 404 alike, as for any unknown path.
 	if s.adminOn {

@@ -40,6 +40,7 @@ var (
 	_ domain.TokenStore     = tokenStore{}
 	_ domain.SessionStore   = sessionStore{}
 	_ domain.FactorStore    = factorStore{}
+	_ domain.PasskeyStore   = passkeyStore{}
 	_ domain.KeyStore       = (*keyStore)(nil)
 	_ domain.RateLimitStore = (*rateLimitStore)(nil)
 )
@@ -59,7 +60,7 @@ func (v violation) Error() string { return v.err.Error() }
 func (v violation) Unwrap() error { return v.err }
 
 // Store is an in-memory database of users, tokens, sessions, second
-// factors, signing keys and rate limits. Its zero value is not usable;
+// factors, passkeys, signing keys and rate limits. Its zero value is not usable;
 // call New.
 type Store struct {
 	// sem is a one-slot semaphore held by one method call or one unit of
@@ -230,12 +231,13 @@ func storesOn(db db) domain.Stores {
 		Tokens:   tokenStore{db},
 		Sessions: sessionStore{db},
 		Factors:  factorStore{db},
+		Passkeys: passkeyStore{db},
 	}
 }
 
 // data is the content of the database. Its values hold no pointers but
-// the Methods of sessions and tokens, the retry secrets and the factors'
-// secrets, which the store never changes in place and copies where they
+// the Methods and Data of sessions and tokens, the retry secrets, the
+// factors' secrets and the passkeys' byte fields, which the store never changes in place and copies where they
 // come in and go out, so a value read from a map is already a copy the
 // caller may change.
 type data struct {
@@ -247,6 +249,7 @@ type data struct {
 	rotated  map[string]domain.SessionID // rotated-away hash → session
 	retries  map[domain.SessionID]retrySecret
 	factors  map[domain.FactorID]domain.Factor
+	passkeys map[domain.PasskeyID]domain.Passkey
 }
 
 // retrySecret is what a session's last rotation kept for a retry (see
@@ -267,6 +270,7 @@ func newData() *data {
 		rotated:  map[string]domain.SessionID{},
 		retries:  map[domain.SessionID]retrySecret{},
 		factors:  map[domain.FactorID]domain.Factor{},
+		passkeys: map[domain.PasskeyID]domain.Passkey{},
 	}
 }
 
@@ -280,6 +284,7 @@ func (d *data) clone() *data {
 		rotated:  maps.Clone(d.rotated),
 		retries:  maps.Clone(d.retries),
 		factors:  maps.Clone(d.factors),
+		passkeys: maps.Clone(d.passkeys),
 	}
 }
 

@@ -1,6 +1,7 @@
 package memstore
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -28,7 +29,7 @@ func (s tokenStore) Create(ctx context.Context, t domain.Token) (domain.Token, e
 		if slices.Contains(t.Methods, domain.AuthMethod{}) {
 			return fmt.Errorf("memstore: create token: %w: the zero method", domain.ErrInvalidAuthMethod)
 		}
-		if _, ok := d.users[t.UserID]; !ok {
+		if _, ok := d.users[t.UserID]; !ok && t.UserID != "" {
 			return fmt.Errorf("memstore: create token: user: %w", violation{domain.ErrNotFound})
 		}
 		if _, ok := d.tokens[t.Hash]; ok {
@@ -36,6 +37,7 @@ func (s tokenStore) Create(ctx context.Context, t domain.Token) (domain.Token, e
 		}
 		t.ID = newID()
 		t.Methods = copyMethods(t.Methods)
+		t.Data = copyData(t.Data)
 		t.ExpiresAt = dbTime(t.ExpiresAt)
 		t.CreatedAt = dbTime(t.CreatedAt)
 		d.tokens[t.Hash] = t
@@ -80,10 +82,20 @@ func (s tokenStore) Find(ctx context.Context, kind domain.TokenKind, hash string
 }
 
 // tokenOut returns t as the store hands it out: with a copy of its
-// methods, which the store's own data shares with no caller.
+// methods and data, which the store's own data shares with no caller.
 func tokenOut(t domain.Token) domain.Token {
 	t.Methods = copyMethods(t.Methods)
+	t.Data = copyData(t.Data)
 	return t
+}
+
+// copyData returns a copy of b, nil when b is empty, as the database
+// store reads back an empty data column.
+func copyData(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return bytes.Clone(b)
 }
 
 // liveToken returns the token of kind with hash unexpired at now, or
@@ -101,7 +113,7 @@ func (s tokenStore) DeleteByUser(ctx context.Context, id domain.UserID, kind dom
 	n := 0
 	err := s.db.do(ctx, func(d *data) error {
 		for hash, t := range d.tokens {
-			if t.UserID == id && t.Kind == kind {
+			if t.UserID == id && id != "" && t.Kind == kind {
 				delete(d.tokens, hash)
 				n++
 			}

@@ -112,6 +112,7 @@ func (s userStore) Delete(ctx context.Context, id domain.UserID) error {
 		}
 		d.deleteSessions(doomed)
 		d.deleteFactors(id)
+		d.deletePasskeys(id)
 		delete(d.emails, u.Email)
 		delete(d.users, id)
 		return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/adapters/mail"
 	"github.com/gatehouse-auth/gatehouse/adapters/setting"
 	"github.com/gatehouse-auth/gatehouse/adapters/totp"
+	"github.com/gatehouse-auth/gatehouse/adapters/webauthn"
 )
 
 // config is Gatehouse's configuration, read from GATEHOUSE_* variables.
@@ -32,6 +33,9 @@ type config struct {
 	SessionMaxAge time.Duration
 	Secret        string // empty: the embedded default keeps a local one
 	TOTPIssuer    string // GATEHOUSE_TOTP_ISSUER
+	// WebAuthn is the relying party of passkeys (GATEHOUSE_WEBAUTHN_*);
+	// passkeys are off without its RP ID.
+	WebAuthn      webauthn.Settings
 	LogLevel      slog.Level
 	Mail          mail.Settings
 	RateLimitsOff bool
@@ -68,6 +72,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		PruneInterval: readPruneInterval(r),
 		PprofAddr:     readPprofAddr(r),
 	}
+	c.WebAuthn = webauthn.ReadSettings(r, c.HTTP.PublicURL)
 	c.AccessTokenTTL, c.RefreshTokenTTL = readTokenTTLs(r)
 	c.RefreshReuseGrace = readRefreshReuseGrace(r)
 	c.SessionMaxAge = readSessionMaxAge(r, c.AccessTokenTTL)

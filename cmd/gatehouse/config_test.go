@@ -36,6 +36,7 @@ func TestConfigDefaultsNeedNoConfiguration(t *testing.T) {
 	assert.Equal(t, 10*time.Second, c.HTTP.RequestTimeout)
 	assert.Empty(t, c.PprofAddr, "no profiling listener unless asked for")
 	assert.Empty(t, c.HTTP.RedirectURLs, "no redirect_to is allowed")
+	assert.False(t, c.WebAuthn.Enabled(), "passkeys are off without an RP ID")
 }
 
 func TestConfigReadsEveryVariable(t *testing.T) {
@@ -60,6 +61,7 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"GATEHOUSE_REQUEST_TIMEOUT":     "30s",
 		"GATEHOUSE_PPROF_ADDR":          "[::1]:6060",
 		"GATEHOUSE_REDIRECT_URLS":       "https://app.example.com/app/ https://app.example.com/done",
+		"GATEHOUSE_WEBAUTHN_RP_ID":      "example.com",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, "postgres", c.Database.Dialect())
@@ -84,6 +86,8 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 	assert.Equal(t, 30*time.Second, c.HTTP.RequestTimeout)
 	assert.Equal(t, "[::1]:6060", c.PprofAddr)
 	assert.Equal(t, []string{"https://app.example.com/app/", "https://app.example.com/done"}, c.HTTP.RedirectURLs)
+	assert.Equal(t, "example.com", c.WebAuthn.RPID)
+	assert.Equal(t, []string{"https://auth.example.com"}, c.WebAuthn.Origins, "by default the public URL's origin")
 }
 
 func TestConfigErrorsNameTheVariable(t *testing.T) {
@@ -108,6 +112,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"bad session max age":       {map[string]string{"GATEHOUSE_SESSION_MAX_AGE": "90d"}, "GATEHOUSE_SESSION_MAX_AGE: \"90d\" is not a Go duration"},
 		"short session max age":     {map[string]string{"GATEHOUSE_SESSION_MAX_AGE": "10m"}, "GATEHOUSE_SESSION_MAX_AGE: must be longer than GATEHOUSE_ACCESS_TOKEN_TTL"},
 		"bad shutdown grace":        {map[string]string{"GATEHOUSE_SHUTDOWN_GRACE": "soon"}, "GATEHOUSE_SHUTDOWN_GRACE"},
+		"bad rp id":                 {map[string]string{"GATEHOUSE_WEBAUTHN_RP_ID": "https://example.com"}, "GATEHOUSE_WEBAUTHN_RP_ID"},
+		"origin off the rp id":      {map[string]string{"GATEHOUSE_WEBAUTHN_RP_ID": "example.com", "GATEHOUSE_WEBAUTHN_ORIGINS": "https://example.net"}, "GATEHOUSE_WEBAUTHN_ORIGINS"},
 		"zero shutdown grace":       {map[string]string{"GATEHOUSE_SHUTDOWN_GRACE": "0s"}, "GATEHOUSE_SHUTDOWN_GRACE: \"0s\" must be positive"},
 	} {
 		_, err := loadConfig(env(tc.vars))

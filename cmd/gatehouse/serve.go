@@ -75,6 +75,10 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 	if err != nil {
 		return err
 	}
+	passkeys, err := newPasskeys(c, log)
+	if err != nil {
+		return err
+	}
 	mailer, closeMailer, err := newMailer(c, clock, log, metrics)
 	if err != nil {
 		return err
@@ -95,6 +99,7 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 		Mailer:       mailer,
 		TOTP:         codes,
 		Secrets:      totpSecrets,
+		Passkeys:     passkeys,
 		Clock:        clock,
 		Logger:       log,
 	}, app.Config{

@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/adapters/mail"
 	"github.com/gatehouse-auth/gatehouse/adapters/secretbox"
 	"github.com/gatehouse-auth/gatehouse/adapters/totp"
+	"github.com/gatehouse-auth/gatehouse/adapters/webauthn"
 	"github.com/gatehouse-auth/gatehouse/domain"
 )
 
@@ -72,6 +73,20 @@ func newTOTP(c config, secret string) (domain.TOTP, domain.SecretBox, error) {
 		return nil, nil, fmt.Errorf("GATEHOUSE_SECRET: %w", err)
 	}
 	return totp.New(c.TOTPIssuer), box, nil
+}
+
+// newPasskeys returns the relying party of GATEHOUSE_WEBAUTHN_*, or nil
+// when passkeys are off (no RP ID).
+func newPasskeys(c config, log *slog.Logger) (domain.Passkeys, error) {
+	if !c.WebAuthn.Enabled() {
+		return nil, nil
+	}
+	rp, err := webauthn.New(c.WebAuthn)
+	if err != nil {
+		return nil, fmt.Errorf("GATEHOUSE_WEBAUTHN_RP_ID: %w", err)
+	}
+	log.Info("passkeys enabled", "rp_id", c.WebAuthn.RPID, "origins", c.WebAuthn.Origins)
+	return rp, nil
 }
 
 // serviceSecret returns GATEHOUSE_SECRET or, on the embedded SQLite default

@@ -40,6 +40,42 @@ var (
 			},
 		},
 	}
+	// PasskeysColumns holds the columns for the "passkeys" table.
+	PasskeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "credential_id", Type: field.TypeBytes, Unique: true, Size: 1023},
+		{Name: "public_key", Type: field.TypeBytes},
+		{Name: "sign_count", Type: field.TypeInt64, Default: 0},
+		{Name: "aaguid", Type: field.TypeBytes, Nullable: true},
+		{Name: "transports", Type: field.TypeString, Default: ""},
+		{Name: "backup_eligible", Type: field.TypeBool, Default: false},
+		{Name: "backed_up", Type: field.TypeBool, Default: false},
+		{Name: "name", Type: field.TypeString, Default: "", SchemaType: map[string]string{"postgres": "varchar(100)", "sqlite3": "varchar(100)"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "user_id", Type: field.TypeUUID},
+	}
+	// PasskeysTable holds the schema information for the "passkeys" table.
+	PasskeysTable = &schema.Table{
+		Name:       "passkeys",
+		Columns:    PasskeysColumns,
+		PrimaryKey: []*schema.Column{PasskeysColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "passkeys_users_passkeys",
+				Columns:    []*schema.Column{PasskeysColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "passkey_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{PasskeysColumns[11]},
+			},
+		},
+	}
 	// RateLimitsColumns holds the columns for the "rate_limits" table.
 	RateLimitsColumns = []*schema.Column{
 		{Name: "key", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(64)", "sqlite3": "varchar(64)"}},
@@ -156,9 +192,10 @@ var (
 		{Name: "type", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(50)", "sqlite3": "varchar(50)"}},
 		{Name: "token_hash", Type: field.TypeString, Unique: true, SchemaType: map[string]string{"postgres": "varchar(64)", "sqlite3": "varchar(64)"}},
 		{Name: "auth_methods", Type: field.TypeString, Nullable: true},
+		{Name: "data", Type: field.TypeBytes, Nullable: true},
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "created_at", Type: field.TypeTime, Default: schema.Expr("CURRENT_TIMESTAMP")},
-		{Name: "user_id", Type: field.TypeUUID},
+		{Name: "user_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// TokensTable holds the schema information for the "tokens" table.
 	TokensTable = &schema.Table{
@@ -168,7 +205,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "tokens_users_tokens",
-				Columns:    []*schema.Column{TokensColumns[6]},
+				Columns:    []*schema.Column{TokensColumns[7]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -177,12 +214,12 @@ var (
 			{
 				Name:    "token_user_id_type",
 				Unique:  false,
-				Columns: []*schema.Column{TokensColumns[6], TokensColumns[1]},
+				Columns: []*schema.Column{TokensColumns[7], TokensColumns[1]},
 			},
 			{
 				Name:    "token_expires_at",
 				Unique:  false,
-				Columns: []*schema.Column{TokensColumns[4]},
+				Columns: []*schema.Column{TokensColumns[5]},
 			},
 		},
 	}
@@ -205,6 +242,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		MfaFactorsTable,
+		PasskeysTable,
 		RateLimitsTable,
 		RotatedTokensTable,
 		SessionsTable,
@@ -219,6 +257,7 @@ func init() {
 	MfaFactorsTable.Annotation = &entsql.Annotation{
 		Table: "mfa_factors",
 	}
+	PasskeysTable.ForeignKeys[0].RefTable = UsersTable
 	RotatedTokensTable.ForeignKeys[0].RefTable = SessionsTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	TokensTable.ForeignKeys[0].RefTable = UsersTable

@@ -9,6 +9,9 @@ import (
 // Factor is the predicate function for factor builders.
 type Factor func(*sql.Selector)
 
+// Passkey is the predicate function for passkey builders.
+type Passkey func(*sql.Selector)
+
 // RateLimit is the predicate function for ratelimit builders.
 type RateLimit func(*sql.Selector)
 

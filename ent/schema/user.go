@@ -34,14 +34,15 @@ func (User) Fields() []ent.Field {
 	}
 }
 
-// Edges of User. Deleting a user deletes its tokens, sessions and second
-// factors in the database (ON DELETE CASCADE), so no code path can leave
+// Edges of User. Deleting a user deletes its tokens, sessions, second
+// factors and passkeys in the database (ON DELETE CASCADE), so no code path can leave
 // orphans.
 func (User) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("tokens", Token.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("sessions", Session.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("factors", Factor.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("passkeys", Passkey.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }
 

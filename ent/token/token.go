@@ -21,6 +21,8 @@ const (
 	FieldTokenHash = "token_hash"
 	// FieldAuthMethods holds the string denoting the auth_methods field in the database.
 	FieldAuthMethods = "auth_methods"
+	// FieldData holds the string denoting the data field in the database.
+	FieldData = "data"
 	// FieldExpiresAt holds the string denoting the expires_at field in the database.
 	FieldExpiresAt = "expires_at"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
@@ -45,6 +47,7 @@ var Columns = []string{
 	FieldKind,
 	FieldTokenHash,
 	FieldAuthMethods,
+	FieldData,
 	FieldExpiresAt,
 	FieldCreatedAt,
 }

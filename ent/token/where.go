@@ -76,6 +76,11 @@ func AuthMethods(v string) predicate.Token {
 	return predicate.Token(sql.FieldEQ(FieldAuthMethods, v))
 }
 
+// Data applies equality check predicate on the "data" field. It's identical to DataEQ.
+func Data(v []byte) predicate.Token {
+	return predicate.Token(sql.FieldEQ(FieldData, v))
+}
+
 // ExpiresAt applies equality check predicate on the "expires_at" field. It's identical to ExpiresAtEQ.
 func ExpiresAt(v time.Time) predicate.Token {
 	return predicate.Token(sql.FieldEQ(FieldExpiresAt, v))
@@ -104,6 +109,16 @@ func UserIDIn(vs ...uuid.UUID) predicate.Token {
 // UserIDNotIn applies the NotIn predicate on the "user_id" field.
 func UserIDNotIn(vs ...uuid.UUID) predicate.Token {
 	return predicate.Token(sql.FieldNotIn(FieldUserID, vs...))
+}
+
+// UserIDIsNil applies the IsNil predicate on the "user_id" field.
+func UserIDIsNil() predicate.Token {
+	return predicate.Token(sql.FieldIsNull(FieldUserID))
+}
+
+// UserIDNotNil applies the NotNil predicate on the "user_id" field.
+func UserIDNotNil() predicate.Token {
+	return predicate.Token(sql.FieldNotNull(FieldUserID))
 }
 
 // KindEQ applies the EQ predicate on the "kind" field.
@@ -309,6 +324,56 @@ func AuthMethodsEqualFold(v string) predicate.Token {
 // AuthMethodsContainsFold applies the ContainsFold predicate on the "auth_methods" field.
 func AuthMethodsContainsFold(v string) predicate.Token {
 	return predicate.Token(sql.FieldContainsFold(FieldAuthMethods, v))
+}
+
+// DataEQ applies the EQ predicate on the "data" field.
+func DataEQ(v []byte) predicate.Token {
+	return predicate.Token(sql.FieldEQ(FieldData, v))
+}
+
+// DataNEQ applies the NEQ predicate on the "data" field.
+func DataNEQ(v []byte) predicate.Token {
+	return predicate.Token(sql.FieldNEQ(FieldData, v))
+}
+
+// DataIn applies the In predicate on the "data" field.
+func DataIn(vs ...[]byte) predicate.Token {
+	return predicate.Token(sql.FieldIn(FieldData, vs...))
+}
+
+// DataNotIn applies the NotIn predicate on the "data" field.
+func DataNotIn(vs ...[]byte) predicate.Token {
+	return predicate.Token(sql.FieldNotIn(FieldData, vs...))
+}
+
+// DataGT applies the GT predicate on the "data" field.
+func DataGT(v []byte) predicate.Token {
+	return predicate.Token(sql.FieldGT(FieldData, v))
+}
+
+// DataGTE applies the GTE predicate on the "data" field.
+func DataGTE(v []byte) predicate.Token {
+	return predicate.Token(sql.FieldGTE(FieldData, v))
+}
+
+// DataLT applies the LT predicate on the "data" field.
+func DataLT(v []byte) predicate.Token {
+	return predicate.Token(sql.FieldLT(FieldData, v))
+}
+
+// DataLTE applies the LTE predicate on the "data" field.
+func DataLTE(v []byte) predicate.Token {
+	return predicate.Token(sql.FieldLTE(FieldData, v))
+}
+
+// DataIsNil applies the IsNil predicate on the "data" field.
+func DataIsNil() predicate.Token {
+	return predicate.Token(sql.FieldIsNull(FieldData))
+}
+
+// DataNotNil applies the NotNil predicate on the "data" field.
+func DataNotNil() predicate.Token {
+	return predicate.Token(sql.FieldNotNull(FieldData))
 }
 
 // ExpiresAtEQ applies the EQ predicate on the "expires_at" field.

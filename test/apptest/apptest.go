@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/adapters/memstore"
 	"github.com/gatehouse-auth/gatehouse/adapters/secretbox"
 	"github.com/gatehouse-auth/gatehouse/adapters/totp"
+	"github.com/gatehouse-auth/gatehouse/adapters/webauthn"
 	"github.com/gatehouse-auth/gatehouse/app"
 	"github.com/gatehouse-auth/gatehouse/domain"
 	"github.com/gatehouse-auth/gatehouse/test/fake"
@@ -26,6 +27,13 @@ import (
 const (
 	AccessTTL  = 15 * time.Minute
 	RefreshTTL = 720 * time.Hour
+)
+
+// The relying party of every Env's passkeys: its RP ID and the one
+// origin whose pages may run its ceremonies.
+const (
+	PasskeyRPID   = "example.com"
+	PasskeyOrigin = "https://app.example.com"
 )
 
 // Env is the use cases on one fresh memstore, with the fakes they run on.
@@ -66,6 +74,14 @@ func secrets(tb testing.TB) domain.SecretBox {
 	return box
 }
 
+// relyingParty is the Env's relying party of passkeys.
+func relyingParty(tb testing.TB) domain.Passkeys {
+	tb.Helper()
+	rp, err := webauthn.New(webauthn.Settings{RPID: PasskeyRPID, Origins: []string{PasskeyOrigin}, RPName: "Gatehouse"})
+	require.NoError(tb, err)
+	return rp
+}
+
 // New builds an Env whose clock starts at start. Background work the Env
 // starts is awaited when the test ends.
 func New(tb testing.TB, start time.Time, opts ...Option) *Env {
@@ -86,6 +102,7 @@ func New(tb testing.TB, start time.Time, opts ...Option) *Env {
 		Mailer:       e.Mailer,
 		TOTP:         totp.New(totp.DefaultIssuer),
 		Secrets:      secrets(tb),
+		Passkeys:     relyingParty(tb),
 		Clock:        e.Clock,
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}

@@ -29,6 +29,7 @@ func Run(t *testing.T, newSubject NewSubject) {
 	t.Run("TokenStore", func(t *testing.T) { RunTokenStore(t, newSubject) })
 	t.Run("SessionStore", func(t *testing.T) { RunSessionStore(t, newSubject) })
 	t.Run("FactorStore", func(t *testing.T) { RunFactorStore(t, newSubject) })
+	t.Run("PasskeyStore", func(t *testing.T) { RunPasskeyStore(t, newSubject) })
 	t.Run("Transactor", func(t *testing.T) { RunTransactor(t, newSubject) })
 	t.Run("KeyStore", func(t *testing.T) { RunKeyStore(t, newSubject) })
 	t.Run("RateLimitStore", func(t *testing.T) { RunRateLimitStore(t, newSubject) })

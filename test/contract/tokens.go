@@ -28,6 +28,8 @@ func RunTokenStore(t *testing.T, newSubject NewSubject) {
 		"DeleteExpiredInBatches":       tokenDeleteExpiredInBatches,
 		"MethodsRoundTrip":             tokenMethodsRoundTrip,
 		"ZeroMethodRejected":           tokenZeroMethodRejected,
+		"DataRoundTrip":                tokenDataRoundTrip,
+		"OfNoUser":                     tokenOfNoUser,
 	}
 	for name, run := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -243,4 +245,69 @@ func tokenZeroMethodRejected(t *testing.T, s domain.Stores) {
 	require.ErrorIs(t, err, domain.ErrInvalidAuthMethod)
 	_, err = s.Tokens.Find(ctx, domain.TokenMFAChallenge, hashOf("zero"), t0)
 	require.ErrorIs(t, err, domain.ErrNotFound, "the refused token was not stored")
+}
+
+// tokenDataRoundTrip: a token's data reads back as written, from Find and
+// from Consume, as a copy the caller may change; none reads back as nil.
+func tokenDataRoundTrip(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	u := createUser(t, s)
+	data := []byte(`{"challenge":"c2lnbiBtZQ"}` + "\x00\xff")
+	_, err := s.Tokens.Create(ctx, domain.Token{
+		UserID: u.ID, Kind: domain.TokenPasskeyRegistration, Hash: hashOf("ceremony"), Data: data,
+		ExpiresAt: t0.Add(5 * time.Minute), CreatedAt: t0,
+	})
+	require.NoError(t, err)
+	data[0] = 'X'
+
+	found, err := s.Tokens.Find(ctx, domain.TokenPasskeyRegistration, hashOf("ceremony"), t0)
+	require.NoError(t, err)
+	assert.Equal(t, []byte(`{"challenge":"c2lnbiBtZQ"}`+"\x00\xff"), found.Data, "the store kept its own copy")
+	found.Data[0] = 'Y'
+	got, err := s.Tokens.Consume(ctx, domain.TokenPasskeyRegistration, hashOf("ceremony"), t0)
+	require.NoError(t, err)
+	assert.Equal(t, []byte(`{"challenge":"c2lnbiBtZQ"}`+"\x00\xff"), got.Data, "Find handed out a copy")
+
+	plain := createToken(t, s, u.ID, domain.TokenPasswordReset, hashOf("no data"), t0.Add(time.Hour))
+	assert.Nil(t, plain.Data)
+	got, err = s.Tokens.Consume(ctx, domain.TokenPasswordReset, hashOf("no data"), t0)
+	require.NoError(t, err)
+	assert.Nil(t, got.Data, "no data reads back as nil")
+}
+
+// tokenOfNoUser: a token with no user (a passwordless ceremony) is stored,
+// found and consumed once like any other; deleting a user's tokens, or a
+// user, leaves it alone, and it still expires.
+func tokenOfNoUser(t *testing.T, s domain.Stores) {
+	ctx := context.Background()
+	created, err := s.Tokens.Create(ctx, domain.Token{
+		Kind: domain.TokenPasskeySignIn, Hash: hashOf("nobody's"), Data: []byte("state"),
+		ExpiresAt: t0.Add(5 * time.Minute), CreatedAt: t0,
+	})
+	require.NoError(t, err)
+	assert.Empty(t, created.UserID)
+	_, err = s.Tokens.Create(ctx, domain.Token{
+		Kind: domain.TokenPasskeySignIn, Hash: hashOf("expired nobody's"),
+		ExpiresAt: t0.Add(time.Minute), CreatedAt: t0,
+	})
+	require.NoError(t, err)
+
+	u := createUser(t, s)
+	n, err := s.Tokens.DeleteByUser(ctx, "", domain.TokenPasskeySignIn)
+	require.NoError(t, err)
+	assert.Zero(t, n, "the empty user ID names no user's tokens")
+	require.NoError(t, s.Users.Delete(ctx, u.ID))
+
+	found, err := s.Tokens.Find(ctx, domain.TokenPasskeySignIn, hashOf("nobody's"), t0)
+	require.NoError(t, err)
+	assert.Empty(t, found.UserID)
+	assert.Equal(t, []byte("state"), found.Data)
+	_, err = s.Tokens.Consume(ctx, domain.TokenPasskeySignIn, hashOf("nobody's"), t0)
+	require.NoError(t, err)
+	_, err = s.Tokens.Consume(ctx, domain.TokenPasskeySignIn, hashOf("nobody's"), t0)
+	require.ErrorIs(t, err, domain.ErrNotFound, "consumed once")
+
+	n, err = s.Tokens.DeleteExpired(ctx, t0.Add(time.Minute), 10)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "a token of no user expires too")
 }
