@@ -17,7 +17,8 @@ type FactorInfo struct {
 	CreatedAt time.Time
 }
 
-// Factors returns the caller's second factors, verified or not.
+// Factors returns the caller's second factors, verified or not: the TOTP
+// factor, then each passkey (which is verified by its registration).
 func (a *Account) Factors(ctx context.Context, c domain.Claims) ([]FactorInfo, error) {
 	user, err := a.users.named(ctx, c)
 	if err != nil {
@@ -27,9 +28,16 @@ func (a *Account) Factors(ctx context.Context, c domain.Claims) ([]FactorInfo, e
 	if err != nil {
 		return nil, fmt.Errorf("app: list factors: %w", err)
 	}
-	infos := make([]FactorInfo, len(all))
-	for i, f := range all {
-		infos[i] = FactorInfo{Kind: f.Kind, Verified: f.Verified(), CreatedAt: f.CreatedAt}
+	passkeys, err := a.stores.Passkeys.ByUser(ctx, user.ID)
+	if err != nil {
+		return nil, fmt.Errorf("app: list factors: %w", err)
+	}
+	infos := make([]FactorInfo, 0, len(all)+len(passkeys))
+	for _, f := range all {
+		infos = append(infos, FactorInfo{Kind: f.Kind, Verified: f.Verified(), CreatedAt: f.CreatedAt})
+	}
+	for _, p := range passkeys {
+		infos = append(infos, FactorInfo{Kind: domain.FactorPasskey, Verified: true, CreatedAt: p.CreatedAt})
 	}
 	return infos, nil
 }

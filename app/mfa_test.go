@@ -291,4 +291,17 @@ func TestFactorsListsWithoutSecrets(t *testing.T) {
 	infos, err = e.Account.Factors(ctx, claims)
 	require.NoError(t, err)
 	assert.Equal(t, []app.FactorInfo{{Kind: domain.FactorTOTP, Verified: false, CreatedAt: e.Clock.Now()}}, infos)
+
+	registered := e.Clock.Now().Add(-time.Hour)
+	_, err = e.Store.Stores().Passkeys.Create(ctx, domain.Passkey{
+		UserID: reg.User.ID, CredentialID: []byte("credential-1"), PublicKey: []byte("cose key"),
+		AAGUID: make([]byte, 16), Name: "Passkey", CreatedAt: registered, LastUsedAt: registered,
+	})
+	require.NoError(t, err)
+	infos, err = e.Account.Factors(ctx, claims)
+	require.NoError(t, err)
+	assert.Equal(t, []app.FactorInfo{
+		{Kind: domain.FactorTOTP, Verified: false, CreatedAt: e.Clock.Now()},
+		{Kind: domain.FactorPasskey, Verified: true, CreatedAt: registered},
+	}, infos, "passkeys are factors too")
 }
