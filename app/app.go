@@ -30,6 +30,10 @@ type Config struct {
 	// (GATEHOUSE_SESSION_MAX_AGE): refreshes never extend a session past
 	// it, however active.
 	SessionMaxAge time.Duration
+	// MFAChallengeTTL is how long the challenge of a sign-in held back
+	// for its second factor lives (GATEHOUSE_MFA_CHALLENGE_TTL); zero
+	// means domain.TokenMFAChallenge.TTL(), five minutes.
+	MFAChallengeTTL time.Duration
 }
 
 // Ports are the ports the use cases run on. New hands each capability only
@@ -69,8 +73,8 @@ func New(ctx context.Context, p Ports, cfg Config) (*App, error) {
 	if cfg.AccessTokenTTL <= 0 || cfg.RefreshTokenTTL <= 0 {
 		return nil, fmt.Errorf("app: token lifetimes must be positive")
 	}
-	if cfg.RefreshReuseGrace < 0 || cfg.SessionMaxAge < 0 {
-		return nil, fmt.Errorf("app: the refresh reuse grace and the session max age must not be negative")
+	if cfg.RefreshReuseGrace < 0 || cfg.SessionMaxAge < 0 || cfg.MFAChallengeTTL < 0 {
+		return nil, fmt.Errorf("app: the refresh reuse grace, the session max age and the MFA challenge lifetime must not be negative")
 	}
 	if p.Logger == nil {
 		p.Logger = slog.New(slog.DiscardHandler)
@@ -86,7 +90,10 @@ func New(ctx context.Context, p Ports, cfg Config) (*App, error) {
 	background := &background{log: p.Logger}
 	kernel := &kernel{
 		accessTokens: p.AccessTokens, accessTTL: cfg.AccessTokenTTL, refreshTTL: cfg.RefreshTokenTTL,
-		maxAge: cfg.SessionMaxAge, retryGrace: cfg.RefreshReuseGrace,
+		maxAge: cfg.SessionMaxAge, retryGrace: cfg.RefreshReuseGrace, challengeTTL: cfg.MFAChallengeTTL,
+	}
+	if kernel.challengeTTL == 0 {
+		kernel.challengeTTL = domain.TokenMFAChallenge.TTL()
 	}
 	users := &users{store: p.Stores.Users}
 	factors := &totpFactors{totp: p.TOTP, secrets: p.Secrets}

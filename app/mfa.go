@@ -17,7 +17,7 @@ import (
 // gate of the kernel). FinishSignIn takes Challenge with a code.
 type MFARequiredError struct {
 	// Challenge is the secret of the single-use challenge token, which
-	// lives domain.TokenMFAChallenge.TTL(). It is a credential: it is
+	// lives Config.MFAChallengeTTL. It is a credential: it is
 	// never logged.
 	Challenge string
 	// Factors are the kinds of second factor the user can answer with.

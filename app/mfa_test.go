@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/app"
 	"github.com/gatehouse-auth/gatehouse/domain"
+	"github.com/gatehouse-auth/gatehouse/test/apptest"
 	"github.com/gatehouse-auth/gatehouse/test/otptest"
 )
 
@@ -136,6 +137,20 @@ func TestMFAChallengeExpires(t *testing.T) {
 	require.ErrorIs(t, err, app.ErrInvalidMFAChallenge)
 	_, err = e.Auth.FinishSignIn(ctx, app.FinishSignInInput{Challenge: mfa.Challenge, Client: client})
 	requireProblems(t, err, "code:required")
+}
+
+func TestMFAChallengeLivesAsConfigured(t *testing.T) {
+	e := newEnv(t, apptest.WithConfig(func(c *app.Config) { c.MFAChallengeTTL = 2 * time.Minute }))
+	ctx := context.Background()
+	_, key, _ := e.enrolled(t, "configured@example.com")
+	mfa := e.challenged(t, "configured@example.com")
+
+	e.Clock.Advance(2*time.Minute - time.Second)
+	_, err := e.Auth.FinishSignIn(ctx, app.FinishSignInInput{Challenge: mfa.Challenge, Code: "000000", Client: client})
+	require.ErrorIs(t, err, app.ErrInvalidMFACode, "still live a second before")
+	e.Clock.Advance(time.Second)
+	_, err = e.Auth.FinishSignIn(ctx, app.FinishSignInInput{Challenge: mfa.Challenge, Code: e.code(t, key), Client: client})
+	require.ErrorIs(t, err, app.ErrInvalidMFAChallenge, "gone at its lifetime")
 }
 
 func TestRecoveryCodesWorkOnceEach(t *testing.T) {

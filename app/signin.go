@@ -51,6 +51,7 @@ type kernel struct {
 	refreshTTL   time.Duration
 	maxAge       time.Duration // 0: sessions have no absolute lifetime
 	retryGrace   time.Duration // 0: a rotation keeps no retry secret
+	challengeTTL time.Duration // how long an MFA challenge lives
 }
 
 // grant is what start hands back: a session created in a unit of work that
@@ -107,7 +108,7 @@ func (k *kernel) challenge(ctx context.Context, tx domain.Stores, in signIn, fac
 	secret, hash := domain.NewOpaqueToken()
 	_, err := tx.Tokens.Create(ctx, domain.Token{
 		UserID: in.user.ID, Kind: domain.TokenMFAChallenge, Hash: hash, Methods: in.methods,
-		ExpiresAt: now.Add(domain.TokenMFAChallenge.TTL()), CreatedAt: now,
+		ExpiresAt: now.Add(k.challengeTTL), CreatedAt: now,
 	})
 	if err != nil {
 		return grant{}, err

@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/adapters/setting"
 	"github.com/gatehouse-auth/gatehouse/adapters/totp"
 	"github.com/gatehouse-auth/gatehouse/adapters/webauthn"
+	"github.com/gatehouse-auth/gatehouse/domain"
 )
 
 // config is Gatehouse's configuration, read from GATEHOUSE_* variables.
@@ -31,8 +32,10 @@ type config struct {
 	RefreshReuseGrace time.Duration
 	// SessionMaxAge is GATEHOUSE_SESSION_MAX_AGE (app.Config); 0: none.
 	SessionMaxAge time.Duration
-	Secret        string // empty: the embedded default keeps a local one
-	TOTPIssuer    string // GATEHOUSE_TOTP_ISSUER
+	// MFAChallengeTTL is GATEHOUSE_MFA_CHALLENGE_TTL (app.Config).
+	MFAChallengeTTL time.Duration
+	Secret          string // empty: the embedded default keeps a local one
+	TOTPIssuer      string // GATEHOUSE_TOTP_ISSUER
 	// WebAuthn is the relying party of passkeys (GATEHOUSE_WEBAUTHN_*);
 	// passkeys are off without its RP ID.
 	WebAuthn      webauthn.Settings
@@ -76,6 +79,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.AccessTokenTTL, c.RefreshTokenTTL = readTokenTTLs(r)
 	c.RefreshReuseGrace = readRefreshReuseGrace(r)
 	c.SessionMaxAge = readSessionMaxAge(r, c.AccessTokenTTL)
+	c.MFAChallengeTTL = readMFAChallengeTTL(r)
 	c.ShutdownDelay, c.ShutdownGrace = readShutdown(r)
 	requireSecretWithPostgres(r, c.Database, c.Secret)
 	return c, r.Err()
@@ -155,6 +159,23 @@ func readSessionMaxAge(r *setting.Reader, access time.Duration) time.Duration {
 		r.Fail("GATEHOUSE_SESSION_MAX_AGE", "must be longer than GATEHOUSE_ACCESS_TOKEN_TTL")
 	}
 	return maxAge
+}
+
+// The bounds of GATEHOUSE_MFA_CHALLENGE_TTL: long enough to open an
+// authenticator app, short enough that a stolen challenge soon expires.
+const (
+	minMFAChallengeTTL = time.Minute
+	maxMFAChallengeTTL = 15 * time.Minute
+)
+
+// readMFAChallengeTTL reads GATEHOUSE_MFA_CHALLENGE_TTL: how long a
+// sign-in held back for its second factor may take to finish.
+func readMFAChallengeTTL(r *setting.Reader) time.Duration {
+	ttl := r.PositiveDuration("GATEHOUSE_MFA_CHALLENGE_TTL", domain.TokenMFAChallenge.TTL())
+	if ttl != 0 && (ttl < minMFAChallengeTTL || ttl > maxMFAChallengeTTL) {
+		r.Fail("GATEHOUSE_MFA_CHALLENGE_TTL", "must be from %s to %s", minMFAChallengeTTL, maxMFAChallengeTTL)
+	}
+	return ttl
 }
 
 // readRateLimitsOff reads GATEHOUSE_RATE_LIMITS: whether every limit is

@@ -24,6 +24,7 @@ func TestConfigDefaultsNeedNoConfiguration(t *testing.T) {
 	assert.Equal(t, 720*time.Hour, c.RefreshTokenTTL)
 	assert.Equal(t, 10*time.Second, c.RefreshReuseGrace)
 	assert.Zero(t, c.SessionMaxAge, "no absolute session lifetime unless asked for")
+	assert.Equal(t, 5*time.Minute, c.MFAChallengeTTL)
 	assert.Empty(t, c.Secret)
 	assert.Empty(t, c.HTTP.TrustedProxies)
 	assert.Nil(t, c.Mail.SMTP, "emails go to the log")
@@ -48,6 +49,7 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 		"GATEHOUSE_REFRESH_TOKEN_TTL":   "24h",
 		"GATEHOUSE_REFRESH_REUSE_GRACE": "0s",
 		"GATEHOUSE_SESSION_MAX_AGE":     "2160h",
+		"GATEHOUSE_MFA_CHALLENGE_TTL":   "2m",
 		"GATEHOUSE_SECRET":              "0123456789abcdef0123456789abcdef",
 		"GATEHOUSE_LOG_LEVEL":           "DEBUG",
 		"GATEHOUSE_TRUSTED_PROXIES":     "10.0.0.0/8, 192.0.2.1,2001:db8::/32",
@@ -70,6 +72,7 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 	assert.Equal(t, 24*time.Hour, c.RefreshTokenTTL)
 	assert.Zero(t, c.RefreshReuseGrace, "0s: strict")
 	assert.Equal(t, 2160*time.Hour, c.SessionMaxAge)
+	assert.Equal(t, 2*time.Minute, c.MFAChallengeTTL)
 	assert.Equal(t, "DEBUG", c.LogLevel.String())
 	assert.Equal(t, []netip.Prefix{
 		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.1/32"), netip.MustParsePrefix("2001:db8::/32"),
@@ -111,6 +114,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"long reuse grace":          {map[string]string{"GATEHOUSE_REFRESH_REUSE_GRACE": "1h"}, "GATEHOUSE_REFRESH_REUSE_GRACE: must be at most 5m0s"},
 		"bad session max age":       {map[string]string{"GATEHOUSE_SESSION_MAX_AGE": "90d"}, "GATEHOUSE_SESSION_MAX_AGE: \"90d\" is not a Go duration"},
 		"short session max age":     {map[string]string{"GATEHOUSE_SESSION_MAX_AGE": "10m"}, "GATEHOUSE_SESSION_MAX_AGE: must be longer than GATEHOUSE_ACCESS_TOKEN_TTL"},
+		"hasty mfa challenge":       {map[string]string{"GATEHOUSE_MFA_CHALLENGE_TTL": "30s"}, "GATEHOUSE_MFA_CHALLENGE_TTL: must be from 1m0s to 15m0s"},
+		"lasting mfa challenge":     {map[string]string{"GATEHOUSE_MFA_CHALLENGE_TTL": "1h"}, "GATEHOUSE_MFA_CHALLENGE_TTL: must be from 1m0s to 15m0s"},
 		"bad shutdown grace":        {map[string]string{"GATEHOUSE_SHUTDOWN_GRACE": "soon"}, "GATEHOUSE_SHUTDOWN_GRACE"},
 		"bad rp id":                 {map[string]string{"GATEHOUSE_WEBAUTHN_RP_ID": "https://example.com"}, "GATEHOUSE_WEBAUTHN_RP_ID"},
 		"origin off the rp id":      {map[string]string{"GATEHOUSE_WEBAUTHN_RP_ID": "example.com", "GATEHOUSE_WEBAUTHN_ORIGINS": "https://example.net"}, "GATEHOUSE_WEBAUTHN_ORIGINS"},

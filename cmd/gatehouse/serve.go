@@ -104,7 +104,7 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 		Logger:       log,
 	}, app.Config{
 		AccessTokenTTL: c.AccessTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL, RateLimitsOff: c.RateLimitsOff,
-		RefreshReuseGrace: c.RefreshReuseGrace, SessionMaxAge: c.SessionMaxAge,
+		RefreshReuseGrace: c.RefreshReuseGrace, SessionMaxAge: c.SessionMaxAge, MFAChallengeTTL: c.MFAChallengeTTL,
 	})
 	if err != nil {
 		return err

@@ -153,6 +153,42 @@ func requireAAL2(t testing.TB, set jose.JSONWebKeySet, token string) int {
 	return http.StatusOK
 }
 
+// challengeWait bounds how long testMFAChallengeExpiry awaits the expiry
+// of a challenge that lives a minute: its lifetime with a wide margin for
+// a busy machine.
+const challengeWait = 3 * time.Minute
+
+// testMFAChallengeExpiry: on a server whose challenges live a minute
+// (GATEHOUSE_MFA_CHALLENGE_TTL, at its minimum), a challenge answers with
+// wrong codes as invalid_mfa_code while it lives, then, once it has
+// expired, invalid_mfa_token, even to the right code. The test awaits the
+// expiry by asking, never by sleeping a guess.
+func testMFAChallengeExpiry(t *testing.T, b backend) {
+	srv := startServer(t, with(b.database(t), map[string]string{"GATEHOUSE_PUBLIC_URL": publicURL, "GATEHOUSE_MFA_CHALLENGE_TTL": "1m"}))
+	c := newClient(t, srv)
+	email, password := newEmail("mfa-expiry"), newPassword()
+	reg := c.register(t, email, password)
+	app, _ := c.enrolTOTP(t, reg)
+	challenge := c.mfaChallenge(t, email, password)
+
+	deadline := time.Now().Add(challengeWait)
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	live := 0
+	for {
+		r := c.post(t, "/v1/auth/mfa/verify", mfaAnswer(t, challenge, "code", "000000"))
+		if r.codeOf() == "invalid_mfa_token" {
+			break
+		}
+		r.problem(t, http.StatusUnauthorized, "invalid_mfa_code")
+		live++
+		require.True(t, time.Now().Before(deadline), "the challenge still lived %s after it was made", challengeWait)
+		<-tick.C
+	}
+	assert.Positive(t, live, "it lived first")
+	c.post(t, "/v1/auth/mfa/verify", mfaAnswer(t, challenge, "code", app.next(t))).problem(t, http.StatusUnauthorized, "invalid_mfa_token")
+}
+
 // testMFALimit: codes for one user are limited across replicas: five
 // wrong ones on one challenge, alternating between A and B, and the next
 // attempt, even with the right code, is refused with Retry-After.

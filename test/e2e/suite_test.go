@@ -35,6 +35,7 @@ var ownScenarios = []struct {
 	{"WrongIssuer", testWrongIssuer},
 	{"KeyRotation", testKeyRotation},
 	{"BadConfiguration", testBadConfiguration},
+	{"MFAChallengeExpiry", testMFAChallengeExpiry},
 }
 
 // TestGatehouse runs every scenario against a real server on each back
