@@ -45,8 +45,8 @@ var commonPasswords = sync.OnceValue(func() map[string]struct{} {
 // *ValidationError whose problems all concern the field "password":
 //
 //   - invalid_password: password is not valid UTF-8. It is reported alone,
-//     since characters cannot be counted. (A JSON body never produces one:
-//     decoding replaces invalid bytes.)
+//     since characters cannot be counted. (The HTTP API refuses such a
+//     body before any use case sees it.)
 //   - too_short, too_long: fewer than MinPasswordLength or more than
 //     MaxPasswordLength characters. Every character counts, spaces
 //     included, and a long password is rejected, never truncated.
