@@ -24,6 +24,7 @@ var sharedScenarios = []struct {
 	{"JWTAttacks", testJWTAttacks},
 	{"JWKS", testJWKS},
 	{"HTTPEdge", testHTTPEdge},
+	{"CanonicalInput", testCanonicalInput},
 }
 
 // ownScenarios start servers of their own, on a database of their own.
@@ -35,6 +36,7 @@ var ownScenarios = []struct {
 	{"WrongIssuer", testWrongIssuer},
 	{"KeyRotation", testKeyRotation},
 	{"BadConfiguration", testBadConfiguration},
+	{"PlainHTTPHasNoHSTS", testPlainHTTPHasNoHSTS},
 }
 
 // TestGatehouse runs every scenario against a real server on each back
