@@ -39,10 +39,13 @@ type Config struct {
 // Ports are the ports the use cases run on. New hands each capability only
 // the ones it uses; nothing outside app reaches them through an App.
 type Ports struct {
-	Stores       domain.Stores
-	Transactor   domain.Transactor
-	Standalone   domain.Standalone
-	Hasher       domain.PasswordHasher
+	Stores     domain.Stores
+	Transactor domain.Transactor
+	Standalone domain.Standalone
+	Hasher     domain.PasswordHasher
+	// Normalizer puts passwords into the normal form that the policy
+	// judges and Hasher hashes.
+	Normalizer   domain.PasswordNormalizer
 	AccessTokens domain.AccessTokens
 	Mailer       domain.Mailer
 	// TOTP makes and checks authenticator apps' codes, and Secrets seals
@@ -76,16 +79,20 @@ func New(ctx context.Context, p Ports, cfg Config) (*App, error) {
 	if cfg.RefreshReuseGrace < 0 || cfg.SessionMaxAge < 0 || cfg.MFAChallengeTTL < 0 {
 		return nil, fmt.Errorf("app: the refresh reuse grace, the session max age and the MFA challenge lifetime must not be negative")
 	}
+	if p.Hasher == nil || p.Normalizer == nil {
+		return nil, fmt.Errorf("app: a password hasher and normalizer are required")
+	}
 	if p.Logger == nil {
 		p.Logger = slog.New(slog.DiscardHandler)
 	}
+	hasher := normalizingHasher{next: p.Hasher, normalizer: p.Normalizer}
 	dummy, _ := domain.NewOpaqueToken()
-	dummyHash, err := p.Hasher.Hash(ctx, dummy)
+	dummyHash, err := hasher.Hash(ctx, dummy)
 	if err != nil {
 		return nil, fmt.Errorf("app: hash dummy password: %w", err)
 	}
 	limits := &limiter{store: p.Standalone.RateLimits, off: cfg.RateLimitsOff, log: p.Logger}
-	passwords := &passwords{hasher: p.Hasher, limits: limits, clock: p.Clock}
+	passwords := &passwords{hasher: hasher, limits: limits, clock: p.Clock}
 	mails := &tokenMails{mailer: p.Mailer, log: p.Logger}
 	background := &background{log: p.Logger}
 	kernel := &kernel{
@@ -100,7 +107,7 @@ func New(ctx context.Context, p Ports, cfg Config) (*App, error) {
 	passkeys := &passkeys{rp: p.Passkeys, tokens: p.Stores.Tokens}
 	return &App{
 		Auth: &Auth{
-			users: p.Stores.Users, sessions: p.Stores.Sessions, tx: p.Transactor, hasher: p.Hasher, accessTokens: p.AccessTokens,
+			users: p.Stores.Users, sessions: p.Stores.Sessions, tx: p.Transactor, hasher: hasher, accessTokens: p.AccessTokens,
 			clock: p.Clock, log: p.Logger, limits: limits, mails: mails, kernel: kernel, dummyHash: dummyHash,
 			tokens: p.Stores.Tokens, factors: factors, passkeys: passkeys, stores: p.Stores,
 		},

@@ -13,7 +13,7 @@ type Auth struct {
 	users        domain.UserStore
 	sessions     domain.SessionStore
 	tx           domain.Transactor
-	hasher       domain.PasswordHasher
+	hasher       normalizingHasher
 	accessTokens domain.AccessTokens
 	clock        domain.Clock
 	log          *slog.Logger

@@ -27,6 +27,7 @@ func (a *Account) ChangePassword(ctx context.Context, c domain.Claims, current, 
 	if err := a.passwords.check(ctx, user, current); err != nil {
 		return err
 	}
+	next = a.passwords.hasher.normalize(next)
 	if err := domain.CheckPassword(next, user.Email); err != nil {
 		return renameField(err, "password", "new_password")
 	}

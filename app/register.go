@@ -38,9 +38,10 @@ func (a *Auth) Register(ctx context.Context, in RegisterInput) (Tokens, error) {
 		return Tokens{}, err
 	}
 	email := domain.NormalizeEmail(in.Email)
+	password := a.hasher.normalize(in.Password)
 	problems := &domain.ValidationError{}
 	checkEmail(problems, email)
-	if err := domain.CheckPassword(in.Password, email); err != nil {
+	if err := domain.CheckPassword(password, email); err != nil {
 		var v *domain.ValidationError
 		if !errors.As(err, &v) {
 			return Tokens{}, err
@@ -50,7 +51,7 @@ func (a *Auth) Register(ctx context.Context, in RegisterInput) (Tokens, error) {
 	if err := problems.Err(); err != nil {
 		return Tokens{}, err
 	}
-	hash, err := a.hasher.Hash(ctx, in.Password)
+	hash, err := a.hasher.Hash(ctx, password)
 	if err != nil {
 		return Tokens{}, fmt.Errorf("app: register: %w", err)
 	}

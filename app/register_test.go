@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -53,6 +54,16 @@ func TestRegisterValidatesEmailAndPasswordTogether(t *testing.T) {
 		{"not-an-email", "correct horse battery staple", []string{"email:invalid_email"}},
 		{"Ada <ada@example.com>", "correct horse battery staple", []string{"email:invalid_email"}},
 		{"ada@localhost", "correct horse battery staple", []string{"email:invalid_email"}},
+		{"a@[127.0.0.1]", "correct horse battery staple", []string{"email:invalid_email"}},
+		{"a@[ipv6:2001:db8::1]", "correct horse battery staple", []string{"email:invalid_email"}},
+		{"ada@192.0.2.1", "correct horse battery staple", []string{"email:invalid_email"}},
+		{"ada@exa_mple.com", "correct horse battery staple", []string{"email:invalid_email"}},
+		{"ada@-example.com", "correct horse battery staple", []string{"email:invalid_email"}},
+		{"ada@example-.com", "correct horse battery staple", []string{"email:invalid_email"}},
+		{"ada@example..com", "correct horse battery staple", []string{"email:invalid_email"}},
+		{"ada@example.com.", "correct horse battery staple", []string{"email:invalid_email"}},
+		{"ada@" + strings.Repeat("a", 64) + ".com", "correct horse battery staple", []string{"email:invalid_email"}},
+		{"ada@bücher.example", "correct horse battery staple", []string{"email:invalid_email"}},
 		{"", "correct horse battery staple", []string{"email:required"}},
 		{"ada@example.com", "short", []string{"password:too_short"}},
 		{"ada@example.com", "password123", []string{"password:weak_password"}},
@@ -63,6 +74,20 @@ func TestRegisterValidatesEmailAndPasswordTogether(t *testing.T) {
 		requireProblems(t, err, tc.want...)
 	}
 	assert.Equal(t, hashesBefore, e.Hasher.Hashes(), "invalid input is refused before any hashing work")
+}
+
+func TestRegisterAcceptsHostNames(t *testing.T) {
+	e := newEnv(t, rateLimitsOff)
+	for _, email := range []string{
+		"ada@example.com",
+		"ada@mail-1.example.co.uk",
+		"ada@xn--bcher-kva.example", // an internationalised domain in ASCII
+		"ada@3com.com",
+		"ada@" + strings.Repeat("a", 63) + ".com",
+	} {
+		_, err := e.Auth.Register(context.Background(), app.RegisterInput{Email: email, Password: "correct horse battery staple"})
+		assert.NoError(t, err, email)
+	}
 }
 
 func TestRegisterUpgradesAnAnonymousUserInPlace(t *testing.T) {

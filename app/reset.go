@@ -86,6 +86,7 @@ func (a *Account) ResetPassword(ctx context.Context, token, password string) err
 	if err != nil {
 		return fmt.Errorf("app: reset password: %w", err)
 	}
+	password = a.passwords.hasher.normalize(password)
 	if err := domain.CheckPassword(password, user.Email); err != nil {
 		return err
 	}

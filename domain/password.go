@@ -15,3 +15,14 @@ type PasswordHasher interface {
 	// unknown encoding is an error, and so is ctx ending before a turn.
 	Verify(ctx context.Context, encoded, password string) (match, rehash bool, err error)
 }
+
+// PasswordNormalizer puts passwords into one Unicode normal form, so that a
+// password is the same password however a keyboard, an input method or an
+// operating system composed its characters ("é" as one code point or as
+// "e" and a combining accent). The password policy judges, and hashes are
+// made of, the normal form.
+type PasswordNormalizer interface {
+	// NormalizePassword returns password in the normal form. It never
+	// fails; bytes that are not UTF-8 are returned unchanged.
+	NormalizePassword(password string) string
+}

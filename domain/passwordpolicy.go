@@ -45,8 +45,8 @@ var commonPasswords = sync.OnceValue(func() map[string]struct{} {
 // *ValidationError whose problems all concern the field "password":
 //
 //   - invalid_password: password is not valid UTF-8. It is reported alone,
-//     since characters cannot be counted. (A JSON body never produces one:
-//     decoding replaces invalid bytes.)
+//     since characters cannot be counted. (The HTTP API refuses such a
+//     body before any use case sees it.)
 //   - too_short, too_long: fewer than MinPasswordLength or more than
 //     MaxPasswordLength characters. Every character counts, spaces
 //     included, and a long password is rejected, never truncated.
@@ -56,8 +56,9 @@ var commonPasswords = sync.OnceValue(func() map[string]struct{} {
 //     ignoring case, when that part has at least 3 characters.
 //
 // There are no composition rules (digits, symbols, mixed case), following
-// NIST SP 800-63B. CheckPassword only judges: callers hash the password
-// exactly as given, without trimming or Unicode normalisation.
+// NIST SP 800-63B. CheckPassword only judges: callers pass the password in
+// its normal form (see PasswordNormalizer), so that it counts characters
+// as a user sees them, and hash that form, never trimmed.
 func CheckPassword(password, email string) error {
 	var v ValidationError
 	if !utf8.ValidString(password) {

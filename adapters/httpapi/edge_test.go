@@ -395,3 +395,27 @@ func TestClientIPTrustsOnlyConfiguredProxies(t *testing.T) {
 		})
 	}
 }
+
+func TestStrictTransportSecurityFollowsThePublicURL(t *testing.T) {
+	t.Parallel()
+	for url, want := range map[string]string{
+		"https://auth.example.com": "max-age=31536000",
+		"http://127.0.0.1:8080":    "",
+		"":                         "",
+	} {
+		t.Run(url, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, func(c *httpapi.Config) { c.PublicURL = url })
+			for _, r := range []response{
+				h.get("/healthz", ""),
+				h.post("/v1/auth/anonymous", `{}`),
+				h.post("/v1/auth/login", `{`),
+				h.get("/v1/me", ""),
+				h.get("/nope", ""),
+				h.get("/verify-email?token=x", ""),
+			} {
+				assert.Equal(t, want, r.header.Get("Strict-Transport-Security"), "a %d", r.status)
+			}
+		})
+	}
+}

@@ -57,7 +57,8 @@ type Config struct {
 	// PublicURL is the base URL users reach Gatehouse at
 	// (GATEHOUSE_PUBLIC_URL), an absolute http(s) URL. Its origin is the one
 	// the pages accept forms from; left empty, a form is accepted from the
-	// host the request names.
+	// host the request names. On https, every response carries
+	// Strict-Transport-Security.
 	PublicURL string
 	// CORSOrigins are the exact origins (as readCORSOrigins returns them)
 	// of the browser apps that may call the API from other origins
@@ -187,7 +188,8 @@ func New(cfg Config) http.Handler {
 	// Errors are rendered by observe inside the chain; this handler only
 	// catches what might escape it, and still answers with a problem.
 	e.HTTPErrorHandler = func(err error, c echo.Context) { writeError(c, problemFor(err)) }
-	e.Use(s.identify, securityHeaders, s.observe, recoverPanics, cors(cfg.CORSOrigins), refuseQueryTokens, s.deadline)
+	hsts := public != nil && public.Scheme == "https"
+	e.Use(s.identify, securityHeaders(hsts), s.observe, recoverPanics, cors(cfg.CORSOrigins), refuseQueryTokens, s.deadline)
 	s.routes(e)
 	return e
 }

@@ -67,19 +67,35 @@ func requestID(c echo.Context) string {
 	return id
 }
 
-// securityHeaders sets the headers every response carries, errors
-// included. The API serves JSON only, so the CSP forbids everything; the
-// pages replace it with their own (see page). Responses are not cached
-// unless a handler says otherwise: most carry tokens or personal data.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		h.Set("Cache-Control", "no-store")
-		return next(c)
+// hstsPolicy is the Strict-Transport-Security of a server whose public URL
+// is https: a year, the least that preload lists and scanners take as
+// meant. It leaves out includeSubDomains, which would bind every other
+// host under the operator's domain, whether Gatehouse knows them or not,
+// to HTTPS; and preload, which only the domain's owner can ask for.
+const hstsPolicy = "max-age=31536000"
+
+// securityHeaders returns the middleware that sets the headers every
+// response carries, errors included. The API serves JSON only, so the CSP
+// forbids everything; the pages replace it with their own (see page).
+// Responses are not cached unless a handler says otherwise: most carry
+// tokens or personal data. With hsts, which a public URL on https asks
+// for, browsers are told to reach this host over HTTPS only; Gatehouse
+// itself may well speak plain HTTP to the TLS terminator in front of it,
+// so it is the public URL that decides, not the request.
+func securityHeaders(hsts bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "no-referrer")
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+			h.Set("Cache-Control", "no-store")
+			if hsts {
+				h.Set("Strict-Transport-Security", hstsPolicy)
+			}
+			return next(c)
+		}
 	}
 }
 

@@ -18,6 +18,8 @@ import (
 // mapped to problems by the same table as the domain's.
 var (
 	errMalformedRequest     = errors.New("httpapi: request body is not a JSON object")
+	errNotText              = errors.New("httpapi: request body is not valid UTF-8")
+	errDuplicateKey         = errors.New("httpapi: request body names a JSON member twice")
 	errUnsupportedMediaType = errors.New("httpapi: request body is not application/json")
 	errRequestTooLarge      = errors.New("httpapi: request body too large")
 	errMissingToken         = errors.New("httpapi: no access token")
@@ -112,6 +114,10 @@ var problems = []struct {
 		title: "Invalid mode", detail: "The mode query parameter must be json (the default) or cookie."}},
 	{is(errMalformedRequest), problem{status: http.StatusBadRequest, code: "malformed_request",
 		title: "Malformed request", detail: "The request body must be a JSON object."}},
+	{is(errNotText), problem{status: http.StatusBadRequest, code: "malformed_request",
+		title: "Malformed request", detail: "The request body must be valid UTF-8, and every \\u escape of a surrogate half of a pair."}},
+	{is(errDuplicateKey), problem{status: http.StatusBadRequest, code: "malformed_request",
+		title: "Malformed request", detail: "A JSON object in the request body names a member more than once."}},
 	{is(errUnsupportedMediaType), problem{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
 		title: "Unsupported media type", detail: "Send the request body as application/json."}},
 	{is(errRequestTooLarge), problem{status: http.StatusRequestEntityTooLarge, code: "request_too_large",

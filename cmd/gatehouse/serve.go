@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/adapters/httpapi"
+	"github.com/gatehouse-auth/gatehouse/adapters/nfc"
 	"github.com/gatehouse-auth/gatehouse/adapters/password"
 	"github.com/gatehouse-auth/gatehouse/app"
 	"github.com/gatehouse-auth/gatehouse/domain"
@@ -95,6 +96,7 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 		Transactor:   db,
 		Standalone:   db.Standalone(),
 		Hasher:       hasher,
+		Normalizer:   nfc.Normalizer{},
 		AccessTokens: issuer,
 		Mailer:       mailer,
 		TOTP:         codes,

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatehouse-auth/gatehouse/adapters/memstore"
+	"github.com/gatehouse-auth/gatehouse/adapters/nfc"
 	"github.com/gatehouse-auth/gatehouse/adapters/secretbox"
 	"github.com/gatehouse-auth/gatehouse/adapters/totp"
 	"github.com/gatehouse-auth/gatehouse/adapters/webauthn"
@@ -98,6 +99,7 @@ func New(tb testing.TB, start time.Time, opts ...Option) *Env {
 		Transactor:   e.Store,
 		Standalone:   e.Store.Standalone(),
 		Hasher:       e.Hasher,
+		Normalizer:   nfc.Normalizer{},
 		AccessTokens: e.Tokens,
 		Mailer:       e.Mailer,
 		TOTP:         totp.New(totp.DefaultIssuer),

@@ -24,6 +24,7 @@ var sharedScenarios = []struct {
 	{"JWTAttacks", testJWTAttacks},
 	{"JWKS", testJWKS},
 	{"HTTPEdge", testHTTPEdge},
+	{"CanonicalInput", testCanonicalInput},
 }
 
 // ownScenarios start servers of their own, on a database of their own.
@@ -36,6 +37,7 @@ var ownScenarios = []struct {
 	{"KeyRotation", testKeyRotation},
 	{"BadConfiguration", testBadConfiguration},
 	{"MFAChallengeExpiry", testMFAChallengeExpiry},
+	{"PlainHTTPHasNoHSTS", testPlainHTTPHasNoHSTS},
 }
 
 // TestGatehouse runs every scenario against a real server on each back

@@ -30,6 +30,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/adapters/accesstoken"
 	"github.com/gatehouse-auth/gatehouse/adapters/httpapi"
 	"github.com/gatehouse-auth/gatehouse/adapters/memstore"
+	"github.com/gatehouse-auth/gatehouse/adapters/nfc"
 	"github.com/gatehouse-auth/gatehouse/adapters/secretbox"
 	"github.com/gatehouse-auth/gatehouse/adapters/totp"
 	"github.com/gatehouse-auth/gatehouse/app"
@@ -114,7 +115,7 @@ func New(tb testing.TB, opts ...Option) *Gatehouse {
 	}
 	usecases, err := app.New(ctx, app.Ports{
 		Stores: store.Stores(), Transactor: store, Standalone: store.Standalone(),
-		Hasher: &fake.Hasher{}, AccessTokens: issuer, Mailer: g.Mail,
+		Hasher: &fake.Hasher{}, Normalizer: nfc.Normalizer{}, AccessTokens: issuer, Mailer: g.Mail,
 		TOTP: totp.New(totp.DefaultIssuer), Secrets: box, Clock: g.clock, Logger: discard,
 	}, app.Config{AccessTokenTTL: s.accessTTL, RefreshTokenTTL: 720 * time.Hour, RateLimitsOff: !s.rateLimits})
 	if err != nil {
