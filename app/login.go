@@ -19,8 +19,8 @@ import (
 // success; an unknown email is counted alike. Over the limit it returns a
 // *domain.RateLimitedError without checking the password.
 func (a *Auth) Login(ctx context.Context, email, password string, c Client) (Tokens, error) {
+	limits := loginLimits(email, c)
 	email = domain.NormalizeEmail(email)
-	limits := []check{limitLoginClient.on(email + "|" + c.IP), limitLoginAccount.on(email)}
 	if err := a.limits.hit(ctx, a.clock.Now(), limits...); err != nil {
 		return Tokens{}, err
 	}
@@ -56,6 +56,16 @@ func (a *Auth) Login(ctx context.Context, email, password string, c Client) (Tok
 		return Tokens{}, fmt.Errorf("app: login: %w", err)
 	}
 	return a.kernel.issue(ctx, g, now)
+}
+
+// loginLimits are the login limits of the account with email tried from
+// client c. Login counts its attempts on them; a success, and every other
+// way the owner proves who they are (a reset link, a second factor, a
+// passkey), resets them, so that an owner locked out by someone else's
+// guesses is let in again as soon as they prove themselves.
+func loginLimits(email string, c Client) []check {
+	email = domain.NormalizeEmail(email)
+	return []check{limitLoginClient.on(email + "|" + c.IP), limitLoginAccount.on(email)}
 }
 
 // upgradeHash replaces user's password hash with one in the current scheme.

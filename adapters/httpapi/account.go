@@ -147,7 +147,7 @@ func (s *server) resetPassword(c echo.Context) error {
 	if err := bindJSON(c, req.fields()...); err != nil {
 		return err
 	}
-	if err := s.account.ResetPassword(c.Request().Context(), req.Token, req.Password); err != nil {
+	if err := s.account.ResetPassword(c.Request().Context(), req.Token, req.Password, client(c)); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

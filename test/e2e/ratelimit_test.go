@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
@@ -74,6 +75,8 @@ func TestRateLimits(t *testing.T) {
 		subtest{"reset requests", func(t *testing.T) { testForgotLimits(t, p) }},
 		subtest{"verification resends", func(t *testing.T) { testResendLimit(t, p) }},
 		subtest{"second-factor codes", func(t *testing.T) { testMFALimit(t, p) }},
+		subtest{"a reset lifts a lockout", func(t *testing.T) { testResetLiftsLockout(t, p) }},
+		subtest{"a second factor lifts a lockout", func(t *testing.T) { testSecondFactorLiftsLockout(t, p) }},
 	)
 }
 
@@ -107,6 +110,55 @@ func testLoginLimit(t *testing.T, p *replicas) {
 	require.Contains(t, sessions, sid(t, got.AccessToken))
 	assert.Equal(t, "127.0.0.4", sessions[sid(t, got.AccessToken)].IP, "the server saw the other client address")
 	p.a.post(t, "/v1/auth/login", credentials(email, password)).rateLimited(t, loginWindow)
+}
+
+// accountWindow is the window of the account-wide login limit.
+const accountWindow = time.Hour
+
+// lockOut spends the account-wide login limit of email with ten wrong
+// passwords from each of ten client addresses (127.0.<net>.1 to .10),
+// alternating between the replicas, as the attack did, and checks
+// that the right password is then refused from an eleventh address.
+func lockOut(t *testing.T, p *replicas, net int, email, password string) {
+	t.Helper()
+	wrong := credentials(email, password+"-wrong")
+	for a := range 10 {
+		ip := fmt.Sprintf("127.0.%d.%d", net, a+1)
+		attackers := []*client{newClientFrom(t, p.srvA, ip), newClientFrom(t, p.srvB, ip)}
+		for i := range 10 {
+			attackers[i%2].post(t, "/v1/auth/login", wrong).problem(t, http.StatusUnauthorized, "invalid_credentials")
+		}
+	}
+	fresh := newClientFrom(t, p.srvA, fmt.Sprintf("127.0.%d.100", net))
+	fresh.post(t, "/v1/auth/login", credentials(email, password)).rateLimited(t, accountWindow)
+}
+
+// testResetLiftsLockout: an account locked by other clients' guesses is
+// let in again once its owner resets the password, from any client.
+func testResetLiftsLockout(t *testing.T, p *replicas) {
+	email, password := newEmail("locked-reset"), newPassword()
+	p.a.register(t, email, password)
+	lockOut(t, p, 10, email, password)
+
+	owner := newClientFrom(t, p.srvB, "127.0.10.200")
+	owner.post(t, "/v1/auth/password/forgot", jsonBody(map[string]string{"email": email})).accepted(t)
+	fresh := newPassword()
+	owner.post(t, "/v1/auth/password/reset", resetBody(p.mail.await(t, email, resetPage).Token(), fresh)).noContent(t)
+	newClientFrom(t, p.srvA, "127.0.10.201").login(t, email, fresh)
+}
+
+// testSecondFactorLiftsLockout: so is an account whose owner answers a
+// second-factor challenge begun before the lockout.
+func testSecondFactorLiftsLockout(t *testing.T, p *replicas) {
+	email, password := newEmail("locked-mfa"), newPassword()
+	reg := p.a.register(t, email, password)
+	app, _ := p.a.enrolTOTP(t, reg)
+	owner := newClientFrom(t, p.srvB, "127.0.11.200")
+	challenge := owner.mfaChallenge(t, email, password)
+	lockOut(t, p, 11, email, password)
+
+	owner.post(t, "/v1/auth/mfa/verify", mfaAnswer(t, challenge, "code", app.next(t))).tokens(t, http.StatusOK)
+	newClientFrom(t, p.srvA, "127.0.11.201").mfaChallenge(t, email, password)
 }
 
 // loginRacers is how many failed logins arrive at once.
