@@ -16,12 +16,13 @@ import (
 //
 // Attempts are rate limited per account and client and per account (see
 // limitLoginClient), counted before the password is checked and reset by a
-// success; an unknown email is counted alike. Over the limit it returns a
-// *domain.RateLimitedError without checking the password.
+// success, and per client IP whatever the email (limitLoginIP), which
+// nothing resets; an unknown email is counted alike. Over a limit it
+// returns a *domain.RateLimitedError without checking the password.
 func (a *Auth) Login(ctx context.Context, email, password string, c Client) (Tokens, error) {
 	limits := loginLimits(email, c)
 	email = domain.NormalizeEmail(email)
-	if err := a.limits.hit(ctx, a.clock.Now(), limits...); err != nil {
+	if err := a.limits.hit(ctx, a.clock.Now(), append(limits, limitLoginIP.on(c.IP))...); err != nil {
 		return Tokens{}, err
 	}
 	user, err := a.users.ByEmail(ctx, email)

@@ -237,3 +237,37 @@ func TestAPasskeySignInLiftsTheLoginLimits(t *testing.T) {
 	var mfa *app.MFARequiredError
 	require.ErrorAs(t, err, &mfa, "the password is checked again, not refused by the limit")
 }
+
+func TestLoginAttemptsFromOneClientAreLimitedWhateverTheEmail(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.register(t, "ada@example.com")
+	attempt := 0
+	try := func(email, password string) error {
+		attempt++
+		_, err := e.Auth.Login(ctx, email, password, client)
+		return err
+	}
+	for i := range 50 {
+		require.ErrorIs(t, try(fmt.Sprintf("nobody%d@example.com", i), "wrong"), domain.ErrInvalidCredentials, "attempt %d", attempt)
+	}
+	for range 9 {
+		require.ErrorIs(t, try("ada@example.com", "wrong"), domain.ErrInvalidCredentials, "attempt %d", attempt)
+	}
+	require.NoError(t, try("ada@example.com", "correct horse battery staple"))
+	for i := range 40 {
+		require.ErrorIs(t, try(fmt.Sprintf("someone%d@example.com", i), "wrong"), domain.ErrInvalidCredentials, "attempt %d", attempt)
+	}
+	require.Equal(t, 100, attempt)
+
+	verifies := e.Hasher.Verifies()
+	limited := requireRateLimited(t, try("ada@example.com", "correct horse battery staple"))
+	assert.Equal(t, 15*time.Minute, limited.RetryAfter, "a success reset none of the client's count")
+	requireRateLimited(t, try("nobody-else@example.com", "wrong"))
+	assert.Equal(t, verifies, e.Hasher.Verifies(), "a limited attempt checks no password")
+
+	_, err := e.Auth.Login(ctx, "ada@example.com", "correct horse battery staple", app.Client{IP: "198.51.100.1"})
+	require.NoError(t, err, "another client is not limited by this one's attempts")
+	e.Clock.Advance(15 * time.Minute)
+	require.NoError(t, try("ada@example.com", "correct horse battery staple"), "the window has passed")
+}

@@ -75,6 +75,7 @@ func TestRateLimits(t *testing.T) {
 		subtest{"reset requests", func(t *testing.T) { testForgotLimits(t, p) }},
 		subtest{"verification resends", func(t *testing.T) { testResendLimit(t, p) }},
 		subtest{"second-factor codes", func(t *testing.T) { testMFALimit(t, p) }},
+		subtest{"logins per client", func(t *testing.T) { testLoginIPLimit(t, p) }},
 		subtest{"a reset lifts a lockout", func(t *testing.T) { testResetLiftsLockout(t, p) }},
 		subtest{"a second factor lifts a lockout", func(t *testing.T) { testSecondFactorLiftsLockout(t, p) }},
 	)
@@ -159,6 +160,30 @@ func testSecondFactorLiftsLockout(t *testing.T, p *replicas) {
 
 	owner.post(t, "/v1/auth/mfa/verify", mfaAnswer(t, challenge, "code", app.next(t))).tokens(t, http.StatusOK)
 	newClientFrom(t, p.srvA, "127.0.11.201").mfaChallenge(t, email, password)
+}
+
+// testLoginIPLimit: a hundred logins from one client address, alternating
+// between the replicas, spend its allowance whichever emails they name,
+// known or not, and whether they succeed or not; another address is
+// unaffected.
+func testLoginIPLimit(t *testing.T, p *replicas) {
+	email, password := newEmail("sprayed"), newPassword()
+	p.a.register(t, email, password)
+	sprayer := []*client{newClientFrom(t, p.srvA, "127.0.12.1"), newClientFrom(t, p.srvB, "127.0.12.1")}
+	for i := range 100 {
+		c := sprayer[i%2]
+		switch {
+		case i == 50:
+			c.login(t, email, password)
+		case i%10 == 0:
+			c.post(t, "/v1/auth/login", credentials(email, password+"-wrong")).problem(t, http.StatusUnauthorized, "invalid_credentials")
+		default:
+			c.post(t, "/v1/auth/login", credentials(newEmail("spray-nobody"), password)).problem(t, http.StatusUnauthorized, "invalid_credentials")
+		}
+	}
+	sprayer[0].post(t, "/v1/auth/login", credentials(newEmail("spray-nobody"), password)).rateLimited(t, loginWindow)
+	sprayer[1].post(t, "/v1/auth/login", credentials(email, password)).rateLimited(t, loginWindow)
+	newClientFrom(t, p.srvB, "127.0.12.2").login(t, email, password)
 }
 
 // loginRacers is how many failed logins arrive at once.
