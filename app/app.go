@@ -45,6 +45,10 @@ type Ports struct {
 	// their keys for storage.
 	TOTP    domain.TOTP
 	Secrets domain.SecretBox
+	// Devices seals device tokens (see Tokens.Device), under a key of
+	// their own; nil issues none and lets none past the account-wide
+	// login limit.
+	Devices domain.SecretBox
 	// Passkeys runs passkeys' ceremonies; nil when they are off.
 	Passkeys domain.Passkeys
 	Clock    domain.Clock
@@ -84,9 +88,10 @@ func New(ctx context.Context, p Ports, cfg Config) (*App, error) {
 	passwords := &passwords{hasher: p.Hasher, limits: limits, clock: p.Clock}
 	mails := &tokenMails{mailer: p.Mailer, log: p.Logger}
 	background := &background{log: p.Logger}
+	devices := &devices{box: p.Devices}
 	kernel := &kernel{
 		accessTokens: p.AccessTokens, accessTTL: cfg.AccessTokenTTL, refreshTTL: cfg.RefreshTokenTTL,
-		maxAge: cfg.SessionMaxAge, retryGrace: cfg.RefreshReuseGrace,
+		maxAge: cfg.SessionMaxAge, retryGrace: cfg.RefreshReuseGrace, devices: devices,
 	}
 	users := &users{store: p.Stores.Users}
 	factors := &totpFactors{totp: p.TOTP, secrets: p.Secrets}
@@ -96,6 +101,7 @@ func New(ctx context.Context, p Ports, cfg Config) (*App, error) {
 			users: p.Stores.Users, sessions: p.Stores.Sessions, tx: p.Transactor, hasher: p.Hasher, accessTokens: p.AccessTokens,
 			clock: p.Clock, log: p.Logger, limits: limits, mails: mails, kernel: kernel, dummyHash: dummyHash,
 			tokens: p.Stores.Tokens, factors: factors, passkeys: passkeys, stores: p.Stores,
+			devices: devices,
 		},
 		Account: &Account{
 			stores: p.Stores, tx: p.Transactor, clock: p.Clock, log: p.Logger,

@@ -17,15 +17,36 @@ import (
 // Attempts are rate limited per account and client and per account (see
 // limitLoginClient), counted before the password is checked and reset by a
 // success, and per client IP whatever the email (limitLoginIP), which
-// nothing resets; an unknown email is counted alike. Over a limit it
-// returns a *domain.RateLimitedError without checking the password.
+// nothing resets; an unknown email is counted alike. A client that
+// presents a valid device token for the account (Client.Device) is
+// counted on its device (limitLoginDevice) instead of the account-wide
+// limit, so that guesses from elsewhere cannot lock the owner out. Over a
+// limit it returns a *domain.RateLimitedError without checking the
+// password.
 func (a *Auth) Login(ctx context.Context, email, password string, c Client) (Tokens, error) {
-	limits := loginLimits(email, c)
 	email = domain.NormalizeEmail(email)
-	if err := a.limits.hit(ctx, a.clock.Now(), append(limits, limitLoginIP.on(c.IP))...); err != nil {
+	now := a.clock.Now()
+	limits := loginLimits(email, c)
+	var (
+		user           domain.User
+		err            error
+		looked, exempt bool
+	)
+	if d, ok := a.devices.open(c.Device, now); ok {
+		// Only a client with a device token pays for the lookup before
+		// its attempt is counted.
+		user, err = a.users.ByEmail(ctx, email)
+		looked = true
+		if exempt = err == nil && user.ID == d.user; exempt {
+			limits = []check{limits[0], limitLoginDevice.on(d.id)}
+		}
+	}
+	if err := a.limits.hit(ctx, now, append(limits, limitLoginIP.on(c.IP))...); err != nil {
 		return Tokens{}, err
 	}
-	user, err := a.users.ByEmail(ctx, email)
+	if !looked {
+		user, err = a.users.ByEmail(ctx, email)
+	}
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 		if _, _, err := a.hasher.Verify(ctx, a.dummyHash, password); err != nil {
@@ -42,12 +63,18 @@ func (a *Auth) Login(ctx context.Context, email, password string, c Client) (Tok
 	if !match {
 		return Tokens{}, domain.ErrInvalidCredentials
 	}
-	a.limits.reset(ctx, limits...)
+	// A success resets the account-wide count even for a device that
+	// was not counted on it: the owner is in, as after any sign-in.
+	reset := loginLimits(email, c)
+	if exempt {
+		reset = append(reset, limits[1])
+	}
+	a.limits.reset(ctx, reset...)
 	if rehash {
 		a.upgradeHash(ctx, user, password)
 	}
 
-	now := a.clock.Now()
+	now = a.clock.Now()
 	var g grant
 	err = a.tx.InTx(ctx, func(ctx context.Context, tx domain.Stores) error {
 		g, err = a.kernel.start(ctx, tx, signIn{user: user, methods: []domain.AuthMethod{domain.AuthPassword}, client: c}, now)

@@ -30,6 +30,10 @@ var (
 	// guesses across many accounts nor spend everyone's hashing on
 	// unknown emails. Nothing resets it: it counts work, not failures.
 	limitLoginIP = limit{"login:ip", 100, 15 * time.Minute}
+	// Login attempts with one device token (see devices), which counts
+	// in place of limitLoginAccount for the account the token is for: so
+	// a stolen token, tried from many addresses, still gets few guesses.
+	limitLoginDevice = limit{"login:device", 10, 15 * time.Minute}
 	// Password checks of a signed-in user (change password, delete account),
 	// so a stolen access token cannot be used to guess the password; a
 	// success resets it.

@@ -76,6 +76,7 @@ func TestRateLimits(t *testing.T) {
 		subtest{"verification resends", func(t *testing.T) { testResendLimit(t, p) }},
 		subtest{"second-factor codes", func(t *testing.T) { testMFALimit(t, p) }},
 		subtest{"logins per client", func(t *testing.T) { testLoginIPLimit(t, p) }},
+		subtest{"the owner's device is not locked out", func(t *testing.T) { testDeviceExemption(t, p) }},
 		subtest{"a reset lifts a lockout", func(t *testing.T) { testResetLiftsLockout(t, p) }},
 		subtest{"a second factor lifts a lockout", func(t *testing.T) { testSecondFactorLiftsLockout(t, p) }},
 	)
@@ -184,6 +185,63 @@ func testLoginIPLimit(t *testing.T, p *replicas) {
 	sprayer[0].post(t, "/v1/auth/login", credentials(newEmail("spray-nobody"), password)).rateLimited(t, loginWindow)
 	sprayer[1].post(t, "/v1/auth/login", credentials(email, password)).rateLimited(t, loginWindow)
 	newClientFrom(t, p.srvB, "127.0.12.2").login(t, email, password)
+}
+
+// deviceCookieName is the device cookie's name at publicURL (HTTPS).
+const deviceCookieName = "__Host-gatehouse-device"
+
+// deviceCookie returns the device cookie r sets, failing t unless it sets
+// exactly one, with the attributes README.md promises.
+func deviceCookie(t *testing.T, r response) *http.Cookie {
+	t.Helper()
+	var found []*http.Cookie
+	for _, v := range r.header.Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(v)
+		require.NoError(t, err)
+		if c.Name == deviceCookieName {
+			found = append(found, c)
+		}
+	}
+	require.Len(t, found, 1, "one device cookie")
+	c := found[0]
+	assert.True(t, c.HttpOnly)
+	assert.True(t, c.Secure)
+	assert.Equal(t, http.SameSiteStrictMode, c.SameSite)
+	assert.Equal(t, "/", c.Path)
+	assert.Equal(t, 365*24*60*60, c.MaxAge, "a year")
+	return c
+}
+
+// loginWithDevice posts the credentials from c with the device cookie
+// device.
+func loginWithDevice(t *testing.T, c *client, email, password string, device *http.Cookie) response {
+	t.Helper()
+	req := c.newRequest(t, http.MethodPost, "/v1/auth/login", credentials(email, password))
+	req.AddCookie(&http.Cookie{Name: device.Name, Value: device.Value})
+	return c.do(t, req)
+}
+
+// testDeviceExemption: a client that signed in to an account before
+// holds a device cookie, which lets it past that account's limit once
+// guesses from elsewhere have spent it, on either replica; another
+// account's cookie, or a forged one, does not; a client without one still
+// meets the limit.
+func testDeviceExemption(t *testing.T, p *replicas) {
+	email, password := newEmail("device-owner"), newPassword()
+	other, otherPassword := newEmail("device-other"), newPassword()
+	deviceCookie(t, p.a.post(t, "/v1/auth/register", credentials(email, password)))
+	ownerA, ownerB := newClientFrom(t, p.srvA, "127.0.13.200"), newClientFrom(t, p.srvB, "127.0.13.200")
+	device := deviceCookie(t, ownerA.post(t, "/v1/auth/login", credentials(email, password)))
+	othersDevice := deviceCookie(t, p.b.post(t, "/v1/auth/register", credentials(other, otherPassword)))
+	lockOut(t, p, 13, email, password)
+
+	ownerB.post(t, "/v1/auth/login", credentials(email, password)).rateLimited(t, accountWindow)
+	forged := &http.Cookie{Name: device.Name, Value: device.Value[:len(device.Value)-4] + "AAAA"}
+	for _, c := range []*http.Cookie{othersDevice, forged} {
+		loginWithDevice(t, ownerA, email, password, c).rateLimited(t, accountWindow)
+	}
+	got := loginWithDevice(t, ownerB, email, password, device).tokens(t, http.StatusOK)
+	assert.Equal(t, email, *got.User.Email)
 }
 
 // loginRacers is how many failed logins arrive at once.
