@@ -52,6 +52,10 @@ type Ports struct {
 	// their keys for storage.
 	TOTP    domain.TOTP
 	Secrets domain.SecretBox
+	// Devices seals device tokens (see Tokens.Device), under a key of
+	// their own; nil issues none and lets none past the account-wide
+	// login limit.
+	Devices domain.SecretBox
 	// Passkeys runs passkeys' ceremonies; nil when they are off.
 	Passkeys domain.Passkeys
 	Clock    domain.Clock
@@ -95,9 +99,10 @@ func New(ctx context.Context, p Ports, cfg Config) (*App, error) {
 	passwords := &passwords{hasher: hasher, limits: limits, clock: p.Clock}
 	mails := &tokenMails{mailer: p.Mailer, log: p.Logger}
 	background := &background{log: p.Logger}
+	devices := &devices{box: p.Devices}
 	kernel := &kernel{
 		accessTokens: p.AccessTokens, accessTTL: cfg.AccessTokenTTL, refreshTTL: cfg.RefreshTokenTTL,
-		maxAge: cfg.SessionMaxAge, retryGrace: cfg.RefreshReuseGrace, challengeTTL: cfg.MFAChallengeTTL,
+		maxAge: cfg.SessionMaxAge, retryGrace: cfg.RefreshReuseGrace, challengeTTL: cfg.MFAChallengeTTL, devices: devices,
 	}
 	if kernel.challengeTTL == 0 {
 		kernel.challengeTTL = domain.TokenMFAChallenge.TTL()
@@ -110,6 +115,7 @@ func New(ctx context.Context, p Ports, cfg Config) (*App, error) {
 			users: p.Stores.Users, sessions: p.Stores.Sessions, tx: p.Transactor, hasher: hasher, accessTokens: p.AccessTokens,
 			clock: p.Clock, log: p.Logger, limits: limits, mails: mails, kernel: kernel, dummyHash: dummyHash,
 			tokens: p.Stores.Tokens, factors: factors, passkeys: passkeys, stores: p.Stores,
+			devices: devices,
 		},
 		Account: &Account{
 			stores: p.Stores, tx: p.Transactor, clock: p.Clock, log: p.Logger,

@@ -24,6 +24,7 @@ type Auth struct {
 	factors      *totpFactors
 	passkeys     *passkeys
 	stores       domain.Stores // passkeys read outside a unit of work
+	devices      *devices
 	// dummyHash is verified when a login names no account, so that an
 	// unknown email costs as much time as a wrong password.
 	dummyHash string

@@ -58,7 +58,8 @@ type FinishSignInInput struct {
 // the code against the user's verified TOTP factor (a code of a time step
 // already used is refused) or spends the recovery code, spends the
 // challenge, and starts the session with the challenge's methods and the
-// second factor's, which reach aal2. Using a recovery code is logged.
+// second factor's, which reach aal2. Using a recovery code is logged. A
+// success resets the user's code limit and the account's login limits.
 //
 // It returns ErrInvalidMFAChallenge for a challenge that is unknown, used
 // or expired, ErrInvalidMFACode for a wrong or used code, a
@@ -119,7 +120,7 @@ func (a *Auth) FinishSignIn(ctx context.Context, in FinishSignInInput) (Tokens, 
 	case err != nil:
 		return Tokens{}, fmt.Errorf("app: finish sign-in: %w", err)
 	}
-	a.limits.reset(ctx, limits[1])
+	a.limits.reset(ctx, append(loginLimits(g.user.Email, in.Client), limits[1])...)
 	if used == domain.AuthRecoveryCode {
 		a.log.WarnContext(ctx, "recovery code used to sign in", "user_id", g.user.ID)
 	}

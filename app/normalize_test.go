@@ -60,7 +60,7 @@ func TestChangeAndResetNormalizeTheNewPassword(t *testing.T) {
 	require.NoError(t, e.Account.ForgotPassword(ctx, app.ForgotPasswordInput{Email: "nfc@example.com", Client: client}))
 	e.Wait()
 	const decomposedReset = "n\u0303ame n\u0303ame n\u0303ame"
-	require.NoError(t, e.Account.ResetPassword(ctx, e.linkToken(t, "nfc@example.com", domain.EmailResetPassword), decomposedReset))
+	require.NoError(t, e.Account.ResetPassword(ctx, e.linkToken(t, "nfc@example.com", domain.EmailResetPassword), decomposedReset, client))
 	assert.Equal(t, "fake$\u00f1ame \u00f1ame \u00f1ame", e.storedHash(t, "nfc@example.com"), "reset")
 }
 

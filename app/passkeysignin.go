@@ -99,7 +99,8 @@ type FinishPasskeySignInInput struct {
 // factor it spends the MFA challenge, like FinishSignIn, and records the
 // challenge's methods and hwk ([pwd, hwk], aal2); its attempts count
 // against the challenge's and the user's limits, and a success resets the
-// user's.
+// user's. Either way a success resets the account's login limits, as a
+// password login does.
 //
 // It returns ErrInvalidCeremony for a ceremony token that is unknown,
 // spent or expired, ErrInvalidMFAChallenge when the challenge it answers
@@ -192,8 +193,10 @@ func (a *Auth) FinishPasskeySignIn(ctx context.Context, in FinishPasskeySignInIn
 	case err != nil:
 		return Tokens{}, fmt.Errorf("app: finish passkey sign-in: %w", err)
 	}
+	reset := loginLimits(g.user.Email, in.Client)
 	if state.Challenge != "" {
-		a.limits.reset(ctx, limits[1])
+		reset = append(reset, limits[1])
 	}
+	a.limits.reset(ctx, reset...)
 	return a.kernel.issue(ctx, g, now)
 }

@@ -41,7 +41,7 @@ func TestResetPasswordSetsThePasswordAndEndsEverySession(t *testing.T) {
 	e.Wait()
 	token := e.linkToken(t, "ada@example.com", domain.EmailResetPassword)
 
-	require.NoError(t, e.Account.ResetPassword(ctx, token, "a brand new passphrase"))
+	require.NoError(t, e.Account.ResetPassword(ctx, token, "a brand new passphrase", client))
 	for _, refresh := range []string{first.RefreshToken, second.RefreshToken} {
 		_, err := e.Auth.Refresh(ctx, refresh)
 		require.ErrorIs(t, err, domain.ErrInvalidRefreshToken, "every session was revoked")
@@ -52,7 +52,7 @@ func TestResetPasswordSetsThePasswordAndEndsEverySession(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, u.User.EmailVerified, "the reset link proved the address")
 
-	require.ErrorIs(t, e.Account.ResetPassword(ctx, token, "yet another passphrase"), domain.ErrInvalidToken, "single use")
+	require.ErrorIs(t, e.Account.ResetPassword(ctx, token, "yet another passphrase", client), domain.ErrInvalidToken, "single use")
 }
 
 func TestResetPasswordKeepsTheTokenWhenThePasswordIsRejected(t *testing.T) {
@@ -63,9 +63,9 @@ func TestResetPasswordKeepsTheTokenWhenThePasswordIsRejected(t *testing.T) {
 	e.Wait()
 	token := e.linkToken(t, "ada@example.com", domain.EmailResetPassword)
 
-	requireProblems(t, e.Account.ResetPassword(ctx, token, "password"), "password:weak_password")
-	requireProblems(t, e.Account.ResetPassword(ctx, token, "ada-rules-forever"), "password:weak_password")
-	require.NoError(t, e.Account.ResetPassword(ctx, token, "a brand new passphrase"), "the rejected attempts spent nothing")
+	requireProblems(t, e.Account.ResetPassword(ctx, token, "password", client), "password:weak_password")
+	requireProblems(t, e.Account.ResetPassword(ctx, token, "ada-rules-forever", client), "password:weak_password")
+	require.NoError(t, e.Account.ResetPassword(ctx, token, "a brand new passphrase", client), "the rejected attempts spent nothing")
 }
 
 func TestResetPasswordRejectsExpiredForeignAndMalformedTokens(t *testing.T) {
@@ -77,10 +77,10 @@ func TestResetPasswordRejectsExpiredForeignAndMalformedTokens(t *testing.T) {
 	e.Wait()
 	reset := e.linkToken(t, "ada@example.com", domain.EmailResetPassword)
 
-	require.ErrorIs(t, e.Account.ResetPassword(ctx, verification, "a brand new passphrase"), domain.ErrInvalidToken)
-	require.ErrorIs(t, e.Account.ResetPassword(ctx, "garbage", "a brand new passphrase"), domain.ErrInvalidToken)
+	require.ErrorIs(t, e.Account.ResetPassword(ctx, verification, "a brand new passphrase", client), domain.ErrInvalidToken)
+	require.ErrorIs(t, e.Account.ResetPassword(ctx, "garbage", "a brand new passphrase", client), domain.ErrInvalidToken)
 	e.Clock.Advance(time.Hour)
-	require.ErrorIs(t, e.Account.ResetPassword(ctx, reset, "a brand new passphrase"), domain.ErrInvalidToken, "expired after an hour")
+	require.ErrorIs(t, e.Account.ResetPassword(ctx, reset, "a brand new passphrase", client), domain.ErrInvalidToken, "expired after an hour")
 }
 
 func TestChangePasswordKeepsOnlyTheCurrentSession(t *testing.T) {

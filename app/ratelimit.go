@@ -25,6 +25,15 @@ var (
 	// cannot slip past; a success resets both.
 	limitLoginClient  = limit{"login:account+ip", 10, 15 * time.Minute}
 	limitLoginAccount = limit{"login:account", 100, time.Hour}
+	// Login attempts of one client, whatever the email, known or not, and
+	// whatever the outcome, so that one address can neither spray
+	// guesses across many accounts nor spend everyone's hashing on
+	// unknown emails. Nothing resets it: it counts work, not failures.
+	limitLoginIP = limit{"login:ip", 100, 15 * time.Minute}
+	// Login attempts with one device token (see devices), which counts
+	// in place of limitLoginAccount for the account the token is for: so
+	// a stolen token, tried from many addresses, still gets few guesses.
+	limitLoginDevice = limit{"login:device", 10, 15 * time.Minute}
 	// Password checks of a signed-in user (change password, delete account),
 	// so a stolen access token cannot be used to guess the password; a
 	// success resets it.

@@ -172,3 +172,102 @@ func TestPasswordChecksOfASignedInUserAreLimited(t *testing.T) {
 	e.Clock.Advance(15 * time.Minute)
 	require.NoError(t, e.Account.ChangePassword(ctx, bearer, "correct horse battery staple", "a brand new passphrase"))
 }
+
+// lockAccount makes the account-wide login limit of email refuse every
+// client, with failures from many clients, client among them with ten of
+// its own (its per-client limit too), as someone guessing its password
+// would.
+func (e *env) lockAccount(t *testing.T, email string) {
+	t.Helper()
+	ctx := context.Background()
+	for i := range 100 {
+		from := client
+		if i >= 10 {
+			from = app.Client{IP: fmt.Sprintf("198.51.100.%d", i)}
+		}
+		_, err := e.Auth.Login(ctx, email, "wrong", from)
+		require.ErrorIs(t, err, domain.ErrInvalidCredentials, "attempt %d", i+1)
+	}
+	for _, from := range []app.Client{client, {IP: "192.0.2.77"}} {
+		_, err := e.Auth.Login(ctx, email, "correct horse battery staple", from)
+		requireRateLimited(t, err)
+	}
+}
+
+func TestAPasswordResetLiftsTheLoginLimits(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.register(t, "ada@example.com")
+	e.lockAccount(t, "ada@example.com")
+
+	require.NoError(t, e.Account.ForgotPassword(ctx, app.ForgotPasswordInput{Email: "ada@example.com", Client: client}))
+	e.Wait()
+	token := e.linkToken(t, "ada@example.com", domain.EmailResetPassword)
+	require.NoError(t, e.Account.ResetPassword(ctx, token, "a brand new passphrase", client))
+
+	_, err := e.Auth.Login(ctx, "ada@example.com", "a brand new passphrase", client)
+	require.NoError(t, err, "the reset lifted the account's limit and the resetting client's")
+}
+
+func TestASecondFactorSignInLiftsTheLoginLimits(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, key, _ := e.enrolled(t, "ada@example.com")
+	mfa := e.challenged(t, "ada@example.com")
+	e.lockAccount(t, "ada@example.com")
+
+	_, err := e.Auth.FinishSignIn(ctx, app.FinishSignInInput{Challenge: mfa.Challenge, Code: e.code(t, key), Client: client})
+	require.NoError(t, err)
+
+	_, err = e.Auth.Login(ctx, "ada@example.com", mfaPassword, client)
+	var again *app.MFARequiredError
+	require.ErrorAs(t, err, &again, "the password is checked again, not refused by the limit")
+}
+
+func TestAPasskeySignInLiftsTheLoginLimits(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, a := e.withPasskey(t, "ada@example.com")
+	e.lockAccount(t, "ada@example.com")
+
+	_, err := e.passwordless(t, a)
+	require.NoError(t, err)
+
+	_, err = e.Auth.Login(ctx, "ada@example.com", mfaPassword, client)
+	var mfa *app.MFARequiredError
+	require.ErrorAs(t, err, &mfa, "the password is checked again, not refused by the limit")
+}
+
+func TestLoginAttemptsFromOneClientAreLimitedWhateverTheEmail(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.register(t, "ada@example.com")
+	attempt := 0
+	try := func(email, password string) error {
+		attempt++
+		_, err := e.Auth.Login(ctx, email, password, client)
+		return err
+	}
+	for i := range 50 {
+		require.ErrorIs(t, try(fmt.Sprintf("nobody%d@example.com", i), "wrong"), domain.ErrInvalidCredentials, "attempt %d", attempt)
+	}
+	for range 9 {
+		require.ErrorIs(t, try("ada@example.com", "wrong"), domain.ErrInvalidCredentials, "attempt %d", attempt)
+	}
+	require.NoError(t, try("ada@example.com", "correct horse battery staple"))
+	for i := range 40 {
+		require.ErrorIs(t, try(fmt.Sprintf("someone%d@example.com", i), "wrong"), domain.ErrInvalidCredentials, "attempt %d", attempt)
+	}
+	require.Equal(t, 100, attempt)
+
+	verifies := e.Hasher.Verifies()
+	limited := requireRateLimited(t, try("ada@example.com", "correct horse battery staple"))
+	assert.Equal(t, 15*time.Minute, limited.RetryAfter, "a success reset none of the client's count")
+	requireRateLimited(t, try("nobody-else@example.com", "wrong"))
+	assert.Equal(t, verifies, e.Hasher.Verifies(), "a limited attempt checks no password")
+
+	_, err := e.Auth.Login(ctx, "ada@example.com", "correct horse battery staple", app.Client{IP: "198.51.100.1"})
+	require.NoError(t, err, "another client is not limited by this one's attempts")
+	e.Clock.Advance(15 * time.Minute)
+	require.NoError(t, try("ada@example.com", "correct horse battery staple"), "the window has passed")
+}

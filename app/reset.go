@@ -64,12 +64,15 @@ func (a *Account) mailReset(ctx context.Context, email, redirectTo string) error
 
 // ResetPassword spends a password-reset token to set the user's password,
 // revokes every session of the user and marks the address verified (the
-// link reached it). It does not log the user in. It returns
+// link reached it). It does not log the user in, but it resets the
+// account's login limits, from anywhere and from the client c, so that
+// the new password is let in even when someone else's guesses had locked
+// the account. It returns
 // domain.ErrInvalidToken for a token that is unknown, used, expired or
 // meant for something else, and a *domain.ValidationError (field
 // "password") when the policy rejects the password; then the token stays
 // usable.
-func (a *Account) ResetPassword(ctx context.Context, token, password string) error {
+func (a *Account) ResetPassword(ctx context.Context, token, password string, c Client) error {
 	if !domain.WellFormedOpaqueToken(token) {
 		return domain.ErrInvalidToken
 	}
@@ -110,5 +113,6 @@ func (a *Account) ResetPassword(ctx context.Context, token, password string) err
 	if err != nil {
 		return fmt.Errorf("app: reset password: %w", err)
 	}
+	a.limits.reset(ctx, loginLimits(user.Email, c)...)
 	return nil
 }

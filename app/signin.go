@@ -13,6 +13,10 @@ import (
 type Client struct {
 	IP        string
 	UserAgent string
+	// Device is the device token the client holds from an earlier
+	// sign-in (Tokens.Device), if any: Login lets a valid one for the
+	// account past the account-wide limit.
+	Device string
 }
 
 // Tokens are what a successful sign-in or refresh hands a client.
@@ -24,7 +28,11 @@ type Tokens struct {
 	// until the session expires. A client that keeps the token where it
 	// must say how long (a cookie) needs it.
 	RefreshExpiresIn time.Duration
-	User             domain.User
+	// Device is a new device token for the client, valid DeviceTTL, which
+	// it presents on later logins (Client.Device); "" for an anonymous
+	// user, a refresh, or when device tokens are off.
+	Device string
+	User   domain.User
 }
 
 // signIn is a proven sign-in: the user, how they proved who they are (no
@@ -52,6 +60,7 @@ type kernel struct {
 	maxAge       time.Duration // 0: sessions have no absolute lifetime
 	retryGrace   time.Duration // 0: a rotation keeps no retry secret
 	challengeTTL time.Duration // how long an MFA challenge lives
+	devices      *devices
 }
 
 // grant is what start hands back: a session created in a unit of work that
@@ -62,6 +71,7 @@ type grant struct {
 	user    domain.User
 	session domain.Session
 	refresh string // the secret of the session's current refresh token
+	device  string // a device token for the client, for a sign-in
 	// challenge, when not empty, is the secret of the MFA challenge that
 	// start recorded instead of a session, and factors the kinds of second
 	// factor that can answer it.
@@ -99,7 +109,11 @@ func (k *kernel) start(ctx context.Context, tx domain.Stores, in signIn, now tim
 	if err != nil {
 		return grant{}, err
 	}
-	return grant{user: in.user, session: session, refresh: secret}, nil
+	g := grant{user: in.user, session: session, refresh: secret}
+	if len(in.methods) > 0 { // the user proved who they are
+		g.device = k.devices.issue(in.user.ID, now)
+	}
+	return g, nil
 }
 
 // challenge records the MFA challenge of the sign-in in, which factors can
@@ -172,7 +186,7 @@ func (k *kernel) issue(ctx context.Context, g grant, now time.Time) (Tokens, err
 	return Tokens{
 		AccessToken: access, ExpiresIn: expires.Sub(now),
 		RefreshToken: g.refresh, RefreshExpiresIn: g.session.ExpiresAt.Sub(now),
-		User: g.user,
+		Device: g.device, User: g.user,
 	}, nil
 }
 

@@ -133,7 +133,7 @@ func (s *server) forgotPassword(c echo.Context) error {
 		return err
 	}
 	if err := s.account.ForgotPassword(c.Request().Context(), app.ForgotPasswordInput{
-		Email: req.Email, RedirectTo: redirectTo, Client: client(c),
+		Email: req.Email, RedirectTo: redirectTo, Client: s.client(c),
 	}); err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func (s *server) resetPassword(c echo.Context) error {
 	if err := bindJSON(c, req.fields()...); err != nil {
 		return err
 	}
-	if err := s.account.ResetPassword(c.Request().Context(), req.Token, req.Password); err != nil {
+	if err := s.account.ResetPassword(c.Request().Context(), req.Token, req.Password, s.client(c)); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

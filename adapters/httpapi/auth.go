@@ -35,7 +35,7 @@ func (s *server) register(c echo.Context) error {
 		return err
 	}
 	tokens, err := s.auth.Register(c.Request().Context(), app.RegisterInput{
-		Email: req.Email, Password: req.Password, Client: client(c), Bearer: bearer, RedirectTo: redirectTo,
+		Email: req.Email, Password: req.Password, Client: s.client(c), Bearer: bearer, RedirectTo: redirectTo,
 	})
 	if err != nil {
 		return err
@@ -48,7 +48,7 @@ func (s *server) anonymous(c echo.Context) error {
 	if _, err := readJSONObject(c.Request(), true); err != nil {
 		return err
 	}
-	tokens, err := s.auth.Anonymous(c.Request().Context(), client(c))
+	tokens, err := s.auth.Anonymous(c.Request().Context(), s.client(c))
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func (s *server) login(c echo.Context) error {
 	if err := bindJSON(c, req.fields()...); err != nil {
 		return err
 	}
-	tokens, err := s.auth.Login(c.Request().Context(), req.Email, req.Password, client(c))
+	tokens, err := s.auth.Login(c.Request().Context(), req.Email, req.Password, s.client(c))
 	if err != nil {
 		return err
 	}
@@ -98,9 +98,14 @@ func (s *server) logout(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// client describes the request's origin for the session it may start.
-func client(c echo.Context) app.Client {
-	return app.Client{IP: clientIPOf(c), UserAgent: c.Request().UserAgent()}
+// client describes the request's origin for the session it may start,
+// with the device token of its device cookie, if it sent one.
+func (s *server) client(c echo.Context) app.Client {
+	cl := app.Client{IP: clientIPOf(c), UserAgent: c.Request().UserAgent()}
+	if cookie, err := c.Cookie(s.deviceCookie.name); err == nil {
+		cl.Device = cookie.Value
+	}
+	return cl
 }
 
 // writeJSON sends v as application/json.

@@ -53,8 +53,15 @@ const (
 	refreshCookieLoopbackName = "gatehouse-refresh"
 )
 
-// refreshCookie is how this server writes the refresh token's cookie.
-type refreshCookie struct {
+// The names of the device token's cookie (see app.Tokens.Device), on the
+// same terms as the refresh token's.
+const (
+	deviceCookieName         = "__Host-gatehouse-device"
+	deviceCookieLoopbackName = "gatehouse-device"
+)
+
+// hostCookie is how this server writes one of its cookies.
+type hostCookie struct {
 	name   string
 	secure bool
 }
@@ -63,11 +70,31 @@ type refreshCookie struct {
 // the __Host- cookie, unless publicURL is plain HTTP on a loopback host
 // (local development). publicURL "" (no public URL) gets the __Host-
 // cookie.
-func newRefreshCookie(publicURL *url.URL) refreshCookie {
+func newRefreshCookie(publicURL *url.URL) hostCookie {
+	return newHostCookie(publicURL, refreshCookieName, refreshCookieLoopbackName)
+}
+
+// newDeviceCookie returns the device token's cookie for a server reached
+// at publicURL, named as newRefreshCookie names the refresh token's.
+//
+// It is set on every sign-in that ends in a session, in either token
+// mode, and read only by login, where a valid one for the account lets
+// the client past the account-wide limit. Like the refresh cookie it is
+// HttpOnly (no script needs it) and SameSite=Strict: a page of another
+// site cannot make the browser send it, so it cannot use the victim's
+// browser to guess past the account-wide limit.
+func newDeviceCookie(publicURL *url.URL) hostCookie {
+	return newHostCookie(publicURL, deviceCookieName, deviceCookieLoopbackName)
+}
+
+// newHostCookie returns the cookie named name, or loopback on a server
+// reached over plain HTTP on a loopback host (local development), which
+// cannot set a Secure cookie.
+func newHostCookie(publicURL *url.URL, name, loopback string) hostCookie {
 	if publicURL != nil && publicURL.Scheme == "http" && isLoopbackHost(publicURL.Hostname()) {
-		return refreshCookie{name: refreshCookieLoopbackName}
+		return hostCookie{name: loopback}
 	}
-	return refreshCookie{name: refreshCookieName, secure: true}
+	return hostCookie{name: name, secure: true}
 }
 
 // isLoopbackHost reports whether host names this machine: localhost (and
@@ -81,24 +108,24 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// holding is the cookie that hands the browser refreshToken for lifetime,
+// holding is the cookie that hands the browser token for lifetime,
 // rounded up to whole seconds so that the cookie lasts as long as the
 // token does.
-func (rc refreshCookie) holding(refreshToken string, lifetime time.Duration) *http.Cookie {
+func (rc hostCookie) holding(token string, lifetime time.Duration) *http.Cookie {
 	c := rc.base()
-	c.Value = refreshToken
+	c.Value = token
 	c.MaxAge = max(1, int((lifetime+time.Second-1)/time.Second))
 	return c
 }
 
-// cleared is the cookie that makes the browser forget the refresh token.
-func (rc refreshCookie) cleared() *http.Cookie {
+// cleared is the cookie that makes the browser forget its token.
+func (rc hostCookie) cleared() *http.Cookie {
 	c := rc.base()
 	c.MaxAge = -1 // Max-Age=0
 	return c
 }
 
-func (rc refreshCookie) base() *http.Cookie {
+func (rc hostCookie) base() *http.Cookie {
 	return &http.Cookie{Name: rc.name, Path: "/", HttpOnly: true, Secure: rc.secure, SameSite: http.SameSiteStrictMode}
 }
 
@@ -175,7 +202,9 @@ func (s *server) forgetRefreshCookie(c echo.Context) {
 
 // writeTokens sends a token response, which no cache may keep (RFC 6749
 // section 5.1). In cookie mode the refresh token goes into its cookie and
-// stays out of the body.
+// stays out of the body. A sign-in's device token goes into its cookie in
+// either mode: it is no credential, so a client without cookies loses
+// only its exemption from the account-wide login limit.
 func (s *server) writeTokens(c echo.Context, status int, t app.Tokens) error {
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-store")
@@ -184,6 +213,9 @@ func (s *server) writeTokens(c echo.Context, status int, t app.Tokens) error {
 	if inCookieMode(c) {
 		c.SetCookie(s.cookie.holding(t.RefreshToken, t.RefreshExpiresIn))
 		body.RefreshToken = ""
+	}
+	if t.Device != "" {
+		c.SetCookie(s.deviceCookie.holding(t.Device, app.DeviceTTL))
 	}
 	return writeJSON(c, status, body)
 }

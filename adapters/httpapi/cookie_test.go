@@ -36,15 +36,19 @@ func (h *harness) cookieRequest(path, body, cookie string) *http.Request {
 	return req
 }
 
-// refreshCookie returns the one refresh cookie r sets, named name.
+// refreshCookie returns the one cookie named name that r sets.
 func refreshCookie(t *testing.T, r response, name string) *http.Cookie {
 	t.Helper()
-	values := r.header.Values("Set-Cookie")
-	require.Len(t, values, 1, "one Set-Cookie")
-	c, err := http.ParseSetCookie(values[0])
-	require.NoError(t, err)
-	require.Equal(t, name, c.Name)
-	return c
+	var found []*http.Cookie
+	for _, v := range r.header.Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(v)
+		require.NoError(t, err)
+		if c.Name == name {
+			found = append(found, c)
+		}
+	}
+	require.Len(t, found, 1, "one Set-Cookie named %s", name)
+	return found[0]
 }
 
 // requireNoRefreshToken fails if the body of r has a refresh_token member.

@@ -119,8 +119,10 @@ type server struct {
 	// cookie is how the refresh token's cookie is written, and
 	// crossOrigin what accepts a request in cookie mode: from this
 	// origin or one of Config.CORSOrigins.
-	cookie      refreshCookie
+	cookie      hostCookie
 	crossOrigin *http.CrossOriginProtection
+	// deviceCookie holds a client's device token (see newDeviceCookie).
+	deviceCookie hostCookie
 	// adminKey is the SHA-256 digest of Config.AdminAPIKey, so that comparing
 	// a presented key against it takes the same time whatever their lengths.
 	adminKey [sha256.Size]byte
@@ -168,6 +170,7 @@ func New(cfg Config) http.Handler {
 		public, s.origin = u, originOf(u)
 	}
 	s.cookie = newRefreshCookie(public)
+	s.deviceCookie = newDeviceCookie(public)
 	s.crossOrigin = http.NewCrossOriginProtection()
 	for _, o := range cfg.CORSOrigins {
 		if err := s.crossOrigin.AddTrustedOrigin(o); err != nil {

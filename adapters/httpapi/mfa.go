@@ -22,7 +22,7 @@ func (s *server) finishSignIn(c echo.Context) error {
 		return err
 	}
 	tokens, err := s.auth.FinishSignIn(c.Request().Context(), app.FinishSignInInput{
-		Challenge: req.MFAToken, Code: req.Code, RecoveryCode: req.RecoveryCode, Client: client(c),
+		Challenge: req.MFAToken, Code: req.Code, RecoveryCode: req.RecoveryCode, Client: s.client(c),
 	})
 	if err != nil {
 		return err

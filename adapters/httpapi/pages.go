@@ -251,7 +251,7 @@ func (s *server) resetPasswordForm(c echo.Context) error {
 		return err
 	}
 	token, redirectTo := form.Get("token"), s.pageRedirect(form.Get("redirect_to"))
-	err = s.account.ResetPassword(c.Request().Context(), token, form.Get("password"))
+	err = s.account.ResetPassword(c.Request().Context(), token, form.Get("password"), s.client(c))
 	if v, ok := errors.AsType[*domain.ValidationError](err); ok {
 		view := resetView(token, redirectTo)
 		for _, p := range v.Problems {

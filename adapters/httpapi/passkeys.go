@@ -88,7 +88,7 @@ func (s *server) beginPasskeySignIn(c echo.Context) error {
 	if err := bindOptionalJSON(c, optional("mfa_token", &challenge)); err != nil {
 		return err
 	}
-	begun, err := s.auth.BeginPasskeySignIn(c.Request().Context(), app.BeginPasskeySignInInput{Challenge: challenge, Client: client(c)})
+	begun, err := s.auth.BeginPasskeySignIn(c.Request().Context(), app.BeginPasskeySignInInput{Challenge: challenge, Client: s.client(c)})
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func (s *server) finishPasskeySignIn(c echo.Context) error {
 		return err
 	}
 	tokens, err := s.auth.FinishPasskeySignIn(c.Request().Context(), app.FinishPasskeySignInInput{
-		Ceremony: token, Response: credential, Client: client(c),
+		Ceremony: token, Response: credential, Client: s.client(c),
 	})
 	if err != nil {
 		return err

@@ -72,6 +72,10 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 	if err != nil {
 		return err
 	}
+	devices, err := newDevices(secret)
+	if err != nil {
+		return err
+	}
 	codes, totpSecrets, err := newTOTP(c, secret)
 	if err != nil {
 		return err
@@ -101,6 +105,7 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 		Mailer:       mailer,
 		TOTP:         codes,
 		Secrets:      totpSecrets,
+		Devices:      devices,
 		Passkeys:     passkeys,
 		Clock:        clock,
 		Logger:       log,

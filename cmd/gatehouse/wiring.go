@@ -75,6 +75,16 @@ func newTOTP(c config, secret string) (domain.TOTP, domain.SecretBox, error) {
 	return totp.New(c.TOTPIssuer), box, nil
 }
 
+// newDevices returns the box that seals device tokens (see
+// app.Ports.Devices), under a key of their own derived from secret.
+func newDevices(secret string) (domain.SecretBox, error) {
+	box, err := secretbox.New([]byte(secret), "device")
+	if err != nil {
+		return nil, fmt.Errorf("GATEHOUSE_SECRET: %w", err)
+	}
+	return box, nil
+}
+
 // newPasskeys returns the relying party of GATEHOUSE_WEBAUTHN_*, or nil
 // when passkeys are off (no RP ID).
 func newPasskeys(c config, log *slog.Logger) (domain.Passkeys, error) {

@@ -67,10 +67,11 @@ func WithLogger(logger *slog.Logger) Option {
 	return WithPorts(func(p *app.Ports) { p.Logger = logger })
 }
 
-// secrets is the box TOTP keys are sealed in, the service's own.
-func secrets(tb testing.TB) domain.SecretBox {
+// secrets is the box of purpose ("totp", "device") under the Env's own
+// service secret.
+func secrets(tb testing.TB, purpose string) domain.SecretBox {
 	tb.Helper()
-	box, err := secretbox.New([]byte("apptest secret, at least 32 characters long"), "totp")
+	box, err := secretbox.New([]byte("apptest secret, at least 32 characters long"), purpose)
 	require.NoError(tb, err)
 	return box
 }
@@ -103,7 +104,8 @@ func New(tb testing.TB, start time.Time, opts ...Option) *Env {
 		AccessTokens: e.Tokens,
 		Mailer:       e.Mailer,
 		TOTP:         totp.New(totp.DefaultIssuer),
-		Secrets:      secrets(tb),
+		Secrets:      secrets(tb, "totp"),
+		Devices:      secrets(tb, "device"),
 		Passkeys:     relyingParty(tb),
 		Clock:        e.Clock,
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
@@ -74,6 +75,10 @@ func TestRateLimits(t *testing.T) {
 		subtest{"reset requests", func(t *testing.T) { testForgotLimits(t, p) }},
 		subtest{"verification resends", func(t *testing.T) { testResendLimit(t, p) }},
 		subtest{"second-factor codes", func(t *testing.T) { testMFALimit(t, p) }},
+		subtest{"logins per client", func(t *testing.T) { testLoginIPLimit(t, p) }},
+		subtest{"the owner's device is not locked out", func(t *testing.T) { testDeviceExemption(t, p) }},
+		subtest{"a reset lifts a lockout", func(t *testing.T) { testResetLiftsLockout(t, p) }},
+		subtest{"a second factor lifts a lockout", func(t *testing.T) { testSecondFactorLiftsLockout(t, p) }},
 	)
 }
 
@@ -107,6 +112,136 @@ func testLoginLimit(t *testing.T, p *replicas) {
 	require.Contains(t, sessions, sid(t, got.AccessToken))
 	assert.Equal(t, "127.0.0.4", sessions[sid(t, got.AccessToken)].IP, "the server saw the other client address")
 	p.a.post(t, "/v1/auth/login", credentials(email, password)).rateLimited(t, loginWindow)
+}
+
+// accountWindow is the window of the account-wide login limit.
+const accountWindow = time.Hour
+
+// lockOut spends the account-wide login limit of email with ten wrong
+// passwords from each of ten client addresses (127.0.<net>.1 to .10),
+// alternating between the replicas, as the attack did, and checks
+// that the right password is then refused from an eleventh address.
+func lockOut(t *testing.T, p *replicas, net int, email, password string) {
+	t.Helper()
+	wrong := credentials(email, password+"-wrong")
+	for a := range 10 {
+		ip := fmt.Sprintf("127.0.%d.%d", net, a+1)
+		attackers := []*client{newClientFrom(t, p.srvA, ip), newClientFrom(t, p.srvB, ip)}
+		for i := range 10 {
+			attackers[i%2].post(t, "/v1/auth/login", wrong).problem(t, http.StatusUnauthorized, "invalid_credentials")
+		}
+	}
+	fresh := newClientFrom(t, p.srvA, fmt.Sprintf("127.0.%d.100", net))
+	fresh.post(t, "/v1/auth/login", credentials(email, password)).rateLimited(t, accountWindow)
+}
+
+// testResetLiftsLockout: an account locked by other clients' guesses is
+// let in again once its owner resets the password, from any client.
+func testResetLiftsLockout(t *testing.T, p *replicas) {
+	email, password := newEmail("locked-reset"), newPassword()
+	p.a.register(t, email, password)
+	lockOut(t, p, 10, email, password)
+
+	owner := newClientFrom(t, p.srvB, "127.0.10.200")
+	owner.post(t, "/v1/auth/password/forgot", jsonBody(map[string]string{"email": email})).accepted(t)
+	fresh := newPassword()
+	owner.post(t, "/v1/auth/password/reset", resetBody(p.mail.await(t, email, resetPage).Token(), fresh)).noContent(t)
+	newClientFrom(t, p.srvA, "127.0.10.201").login(t, email, fresh)
+}
+
+// testSecondFactorLiftsLockout: so is an account whose owner answers a
+// second-factor challenge begun before the lockout.
+func testSecondFactorLiftsLockout(t *testing.T, p *replicas) {
+	email, password := newEmail("locked-mfa"), newPassword()
+	reg := p.a.register(t, email, password)
+	app, _ := p.a.enrolTOTP(t, reg)
+	owner := newClientFrom(t, p.srvB, "127.0.11.200")
+	challenge := owner.mfaChallenge(t, email, password)
+	lockOut(t, p, 11, email, password)
+
+	owner.post(t, "/v1/auth/mfa/verify", mfaAnswer(t, challenge, "code", app.next(t))).tokens(t, http.StatusOK)
+	newClientFrom(t, p.srvA, "127.0.11.201").mfaChallenge(t, email, password)
+}
+
+// testLoginIPLimit: a hundred logins from one client address, alternating
+// between the replicas, spend its allowance whichever emails they name,
+// known or not, and whether they succeed or not; another address is
+// unaffected.
+func testLoginIPLimit(t *testing.T, p *replicas) {
+	email, password := newEmail("sprayed"), newPassword()
+	p.a.register(t, email, password)
+	sprayer := []*client{newClientFrom(t, p.srvA, "127.0.12.1"), newClientFrom(t, p.srvB, "127.0.12.1")}
+	for i := range 100 {
+		c := sprayer[i%2]
+		switch {
+		case i == 50:
+			c.login(t, email, password)
+		case i%10 == 0:
+			c.post(t, "/v1/auth/login", credentials(email, password+"-wrong")).problem(t, http.StatusUnauthorized, "invalid_credentials")
+		default:
+			c.post(t, "/v1/auth/login", credentials(newEmail("spray-nobody"), password)).problem(t, http.StatusUnauthorized, "invalid_credentials")
+		}
+	}
+	sprayer[0].post(t, "/v1/auth/login", credentials(newEmail("spray-nobody"), password)).rateLimited(t, loginWindow)
+	sprayer[1].post(t, "/v1/auth/login", credentials(email, password)).rateLimited(t, loginWindow)
+	newClientFrom(t, p.srvB, "127.0.12.2").login(t, email, password)
+}
+
+// deviceCookieName is the device cookie's name at publicURL (HTTPS).
+const deviceCookieName = "__Host-gatehouse-device"
+
+// deviceCookie returns the device cookie r sets, failing t unless it sets
+// exactly one, with the attributes README.md promises.
+func deviceCookie(t *testing.T, r response) *http.Cookie {
+	t.Helper()
+	var found []*http.Cookie
+	for _, v := range r.header.Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(v)
+		require.NoError(t, err)
+		if c.Name == deviceCookieName {
+			found = append(found, c)
+		}
+	}
+	require.Len(t, found, 1, "one device cookie")
+	c := found[0]
+	assert.True(t, c.HttpOnly)
+	assert.True(t, c.Secure)
+	assert.Equal(t, http.SameSiteStrictMode, c.SameSite)
+	assert.Equal(t, "/", c.Path)
+	assert.Equal(t, 365*24*60*60, c.MaxAge, "a year")
+	return c
+}
+
+// loginWithDevice posts the credentials from c with the device cookie
+// device.
+func loginWithDevice(t *testing.T, c *client, email, password string, device *http.Cookie) response {
+	t.Helper()
+	req := c.newRequest(t, http.MethodPost, "/v1/auth/login", credentials(email, password))
+	req.AddCookie(&http.Cookie{Name: device.Name, Value: device.Value})
+	return c.do(t, req)
+}
+
+// testDeviceExemption: a client that signed in to an account before
+// holds a device cookie, which lets it past that account's limit once
+// guesses from elsewhere have spent it, on either replica; another
+// account's cookie, or a forged one, does not; a client without one still
+// meets the limit.
+func testDeviceExemption(t *testing.T, p *replicas) {
+	email, password := newEmail("device-owner"), newPassword()
+	other, otherPassword := newEmail("device-other"), newPassword()
+	deviceCookie(t, p.a.post(t, "/v1/auth/register", credentials(email, password)))
+	ownerA, ownerB := newClientFrom(t, p.srvA, "127.0.13.200"), newClientFrom(t, p.srvB, "127.0.13.200")
+	device := deviceCookie(t, ownerA.post(t, "/v1/auth/login", credentials(email, password)))
+	othersDevice := deviceCookie(t, p.b.post(t, "/v1/auth/register", credentials(other, otherPassword)))
+	lockOut(t, p, 13, email, password)
+
+	ownerB.post(t, "/v1/auth/login", credentials(email, password)).rateLimited(t, accountWindow)
+	forged := &http.Cookie{Name: device.Name, Value: device.Value[:len(device.Value)-4] + "AAAA"}
+	for _, c := range []*http.Cookie{othersDevice, forged} {
+		loginWithDevice(t, ownerA, email, password, c).rateLimited(t, accountWindow)
+	}
+	got := loginWithDevice(t, ownerB, email, password, device).tokens(t, http.StatusOK)
+	assert.Equal(t, email, *got.User.Email)
 }
 
 // loginRacers is how many failed logins arrive at once.

@@ -113,10 +113,15 @@ func New(tb testing.TB, opts ...Option) *Gatehouse {
 		srv.Close()
 		tb.Fatalf("gatehousetest: secret box: %v", err)
 	}
+	devices, err := secretbox.New(secret, "device")
+	if err != nil {
+		srv.Close()
+		tb.Fatalf("gatehousetest: secret box: %v", err)
+	}
 	usecases, err := app.New(ctx, app.Ports{
 		Stores: store.Stores(), Transactor: store, Standalone: store.Standalone(),
 		Hasher: &fake.Hasher{}, Normalizer: nfc.Normalizer{}, AccessTokens: issuer, Mailer: g.Mail,
-		TOTP: totp.New(totp.DefaultIssuer), Secrets: box, Clock: g.clock, Logger: discard,
+		TOTP: totp.New(totp.DefaultIssuer), Secrets: box, Devices: devices, Clock: g.clock, Logger: discard,
 	}, app.Config{AccessTokenTTL: s.accessTTL, RefreshTokenTTL: 720 * time.Hour, RateLimitsOff: !s.rateLimits})
 	if err != nil {
 		srv.Close()
