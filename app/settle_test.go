@@ -17,7 +17,11 @@ import (
 
 // lostAnswer is what a store returns when the request's deadline passed
 // or the connection broke after a statement was sent.
-var lostAnswer = fmt.Errorf("entstore: rotate session: database unavailable: %w: %w", context.DeadlineExceeded, domain.ErrUnavailable)
+var lostAnswer = fmt.Errorf("entstore: rotate session: database unavailable: %w: %w", context.DeadlineExceeded, domain.ErrOutcomeUnknown)
+
+// refused is what a store returns when the statement had no effect: it
+// never reached the database, or the database rolled it back and said so.
+var refused = fmt.Errorf("entstore: rotate session: database unavailable: canceling statement due to statement timeout: %w", domain.ErrUnavailable)
 
 // faultySessions is a session store whose next faults Rotate calls fail
 // with lostAnswer, as a database does at a stall or a crash: each first
@@ -29,6 +33,7 @@ var lostAnswer = fmt.Errorf("entstore: rotate session: database unavailable: %w:
 type faultySessions struct {
 	domain.SessionStore
 	commit bool
+	fault  error // what a fault returns; nil: lostAnswer
 	cancel context.CancelFunc
 
 	mu      sync.Mutex
@@ -59,6 +64,9 @@ func (s *faultySessions) Rotate(ctx context.Context, r domain.Rotation) (domain.
 	}
 	if s.cancel != nil {
 		s.cancel()
+	}
+	if s.fault != nil {
+		return domain.Session{}, domain.User{}, s.fault
 	}
 	return domain.Session{}, domain.User{}, lostAnswer
 }
@@ -139,7 +147,7 @@ func TestARefreshThatCannotBeSettledIs503AndItsRetrySucceeds(t *testing.T) {
 
 			_, err := e.Auth.Refresh(t.Context(), reg.RefreshToken)
 
-			require.ErrorIs(t, err, domain.ErrUnavailable, "the outcome is unknown: 503")
+			require.ErrorIs(t, err, domain.ErrOutcomeUnknown, "the outcome is unknown: 503")
 			assert.Equal(t, 2, sessions.calls, "after trying to settle it")
 			tokens, err := e.Auth.Refresh(t.Context(), reg.RefreshToken)
 			require.NoError(t, err, "the client's retry with the same token succeeds")
@@ -161,4 +169,19 @@ func TestARefreshRefusedForGoodIsNotSettled(t *testing.T) {
 	require.ErrorIs(t, err, domain.ErrRefreshTokenReused)
 	assert.Equal(t, 2, sessions.calls, "one rotation each: a refusal is an answer, with nothing to settle")
 	assert.False(t, errors.Is(err, domain.ErrUnavailable))
+}
+
+func TestARotationThatHadNoEffectIs503WithoutSettling(t *testing.T) {
+	sessions := &faultySessions{fault: refused}
+	e := faultyEnv(t, sessions, false)
+	reg := e.register(t, "rolledback@example.com")
+	sessions.faults = 1
+
+	_, err := e.Auth.Refresh(t.Context(), reg.RefreshToken)
+
+	require.ErrorIs(t, err, domain.ErrUnavailable, "503")
+	assert.False(t, errors.Is(err, domain.ErrOutcomeUnknown))
+	assert.Equal(t, 1, sessions.calls, "nothing to settle: the token is not spent")
+	_, err = e.Auth.Refresh(t.Context(), reg.RefreshToken)
+	require.NoError(t, err, "and the client's retry succeeds without any grace")
 }
