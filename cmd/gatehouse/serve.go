@@ -55,7 +55,9 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 	logs := newLogBuffer(stdout, logFlushInterval)
 	defer logs.Close() // last, after everything else has logged its end
 	log := newLogger(logs, c.LogLevel)
-	db, err := openMigrated(ctx, c, log)
+	timed := c
+	timed.Database = c.Database.WithStatementTimeout(statementTimeout(c.HTTP.RequestTimeout))
+	db, err := openMigrated(ctx, timed, log)
 	if err != nil {
 		return err
 	}

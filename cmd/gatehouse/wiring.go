@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -29,6 +30,17 @@ const audience = "gatehouse"
 // newLogger returns the JSON logger every command writes to w.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// statementTimeout is the server-side statement and lock timeout of the
+// database connections of a server whose requests run under
+// requestTimeout (see entstore.URL.WithStatementTimeout): a quarter of it
+// less, but no more than a second less, so that Postgres ends a stalled
+// statement with a rollback it reports, and the report arrives, before
+// the request's deadline would cut the statement off with its outcome
+// unknown.
+func statementTimeout(requestTimeout time.Duration) time.Duration {
+	return requestTimeout - min(requestTimeout/4, time.Second)
 }
 
 // openMigrated opens the configured database and applies pending
