@@ -41,7 +41,7 @@ func (a *Auth) Refresh(ctx context.Context, refreshToken string) (Tokens, error)
 		// on with that. A plain domain.ErrUnavailable had no effect: the
 		// token is not spent, and the 503 it answers is safe.
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), SettleTimeout)
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), a.settleTimeout)
 		defer cancel()
 		session, user, err = a.settle(ctx, rotation, err)
 	}
@@ -59,10 +59,8 @@ func (a *Auth) Refresh(ctx context.Context, refreshToken string) (Tokens, error)
 	return a.kernel.issue(ctx, grant{user: user, session: session, refresh: next}, now)
 }
 
-// SettleTimeout bounds how long a refresh whose rotation ended in
-// domain.ErrOutcomeUnknown spends finding out what became of it (see settle),
-// past the request's own deadline.
-const SettleTimeout = 3 * time.Second
+// DefaultSettleTimeout is Config.RefreshSettleTimeout when it is zero.
+const DefaultSettleTimeout = 3 * time.Second
 
 // settle decides the outcome of rotation r, whose Rotate failed with
 // cause, a domain.ErrOutcomeUnknown: r may or may not have committed, and returns what Rotate would have returned had its answer

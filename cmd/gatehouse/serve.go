@@ -107,6 +107,7 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 	}, app.Config{
 		AccessTokenTTL: c.AccessTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL, RateLimitsOff: c.RateLimitsOff,
 		RefreshReuseGrace: c.RefreshReuseGrace, SessionMaxAge: c.SessionMaxAge, MFAChallengeTTL: c.MFAChallengeTTL,
+		RefreshSettleTimeout: settleTimeout(c.HTTP.RequestTimeout),
 	})
 	if err != nil {
 		return err

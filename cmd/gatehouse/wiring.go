@@ -43,6 +43,14 @@ func statementTimeout(requestTimeout time.Duration) time.Duration {
 	return requestTimeout - min(requestTimeout/4, time.Second)
 }
 
+// settleTimeout is how long a refresh whose rotation's outcome was lost
+// spends settling it (app.Config.RefreshSettleTimeout): a second more than
+// the statement timeout, so that a settling statement that waits ends with
+// Postgres's answer, never cut off with its outcome unknown again.
+func settleTimeout(requestTimeout time.Duration) time.Duration {
+	return statementTimeout(requestTimeout) + time.Second
+}
+
 // openMigrated opens the configured database and applies pending
 // migrations, which is safe to do from several processes at once.
 func openMigrated(ctx context.Context, c config, log *slog.Logger) (*entstore.DB, error) {
