@@ -34,6 +34,13 @@ type Config struct {
 	// for its second factor lives (GATEHOUSE_MFA_CHALLENGE_TTL); zero
 	// means domain.TokenMFAChallenge.TTL(), five minutes.
 	MFAChallengeTTL time.Duration
+	// RefreshSettleTimeout bounds how long a refresh whose rotation's
+	// outcome was lost (domain.ErrOutcomeUnknown) spends settling it, past
+	// the request's own deadline; zero means DefaultSettleTimeout. It
+	// should exceed the database's server-side statement timeout, so that
+	// a settling statement ends with the database's answer rather than
+	// with its outcome unknown again.
+	RefreshSettleTimeout time.Duration
 }
 
 // Ports are the ports the use cases run on. New hands each capability only
@@ -86,6 +93,12 @@ func New(ctx context.Context, p Ports, cfg Config) (*App, error) {
 	if p.Hasher == nil || p.Normalizer == nil {
 		return nil, fmt.Errorf("app: a password hasher and normalizer are required")
 	}
+	if cfg.RefreshSettleTimeout < 0 {
+		return nil, fmt.Errorf("app: the refresh settle timeout must not be negative")
+	}
+	if cfg.RefreshSettleTimeout == 0 {
+		cfg.RefreshSettleTimeout = DefaultSettleTimeout
+	}
 	if p.Logger == nil {
 		p.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -115,7 +128,7 @@ func New(ctx context.Context, p Ports, cfg Config) (*App, error) {
 			users: p.Stores.Users, sessions: p.Stores.Sessions, tx: p.Transactor, hasher: hasher, accessTokens: p.AccessTokens,
 			clock: p.Clock, log: p.Logger, limits: limits, mails: mails, kernel: kernel, dummyHash: dummyHash,
 			tokens: p.Stores.Tokens, factors: factors, passkeys: passkeys, stores: p.Stores,
-			devices: devices,
+			devices: devices, settleTimeout: cfg.RefreshSettleTimeout,
 		},
 		Account: &Account{
 			stores: p.Stores, tx: p.Transactor, clock: p.Clock, log: p.Logger,

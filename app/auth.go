@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/domain"
 )
@@ -28,6 +29,8 @@ type Auth struct {
 	// dummyHash is verified when a login names no account, so that an
 	// unknown email costs as much time as a wrong password.
 	dummyHash string
+	// settleTimeout bounds a refresh's settle (Config.RefreshSettleTimeout).
+	settleTimeout time.Duration
 }
 
 // Authenticate verifies an access token and returns its claims. It returns

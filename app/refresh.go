@@ -18,6 +18,11 @@ import (
 // away otherwise (older, or after the grace, or after its successor was
 // used) revokes its whole session and returns domain.ErrRefreshTokenReused;
 // an unknown, expired or revoked one returns domain.ErrInvalidRefreshToken.
+// A rotation whose outcome the store could not tell
+// (domain.ErrOutcomeUnknown) is settled before Refresh answers (see
+// settle): it returns the new tokens if the rotation committed, and
+// domain.ErrUnavailable when it did not, or when the database still cannot
+// say (domain.ErrOutcomeUnknown).
 func (a *Auth) Refresh(ctx context.Context, refreshToken string) (Tokens, error) {
 	if !domain.WellFormedOpaqueToken(refreshToken) {
 		return Tokens{}, domain.ErrInvalidRefreshToken
@@ -29,6 +34,17 @@ func (a *Auth) Refresh(ctx context.Context, refreshToken string) (Tokens, error)
 	// a refresh needs from the database, so it runs outside a unit of work.
 	rotation, next := a.kernel.rotation(refreshToken, presented, now)
 	session, user, err := a.sessions.Rotate(ctx, rotation)
+	if errors.Is(err, domain.ErrOutcomeUnknown) {
+		// The rotation may have committed although its answer was lost
+		// (a deadline, a broken connection), and the request's context
+		// may have run out: settle it on a context of its own, and carry
+		// on with that. A plain domain.ErrUnavailable had no effect: the
+		// token is not spent, and the 503 it answers is safe.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), a.settleTimeout)
+		defer cancel()
+		session, user, err = a.settle(ctx, rotation, err)
+	}
 	if errors.Is(err, domain.ErrNotFound) && rotation.Retry != nil {
 		// Of concurrent refreshes with one token, the losers get here once
 		// the winner has committed, and so find its retry secret.
@@ -41,6 +57,58 @@ func (a *Auth) Refresh(ctx context.Context, refreshToken string) (Tokens, error)
 		return Tokens{}, fmt.Errorf("app: refresh: %w", err)
 	}
 	return a.kernel.issue(ctx, grant{user: user, session: session, refresh: next}, now)
+}
+
+// DefaultSettleTimeout is Config.RefreshSettleTimeout when it is zero.
+const DefaultSettleTimeout = 3 * time.Second
+
+// settle decides the outcome of rotation r, whose Rotate failed with
+// cause, a domain.ErrOutcomeUnknown: r may or may not have committed, and returns what Rotate would have returned had its answer
+// not been lost. It runs r again: a rotation to the same NextHash is
+// idempotent, since of the two only the first to find PresentedHash
+// current rotates, and either leaves the session at NextHash. So when
+// that run rotates, the session is at NextHash now, and if the first run
+// was still pending in the database it will find nothing to rotate. When
+// it finds nothing, the first run committed if the session's current hash
+// is NextHash; otherwise PresentedHash was spent or refused by something
+// else, and settle returns domain.ErrNotFound as Rotate does. When the
+// database cannot answer, settle returns an error wrapping cause: the
+// outcome stays unknown (a run that could not even reach the database
+// says nothing of the first, which may still be pending there), and the
+// client's retry with the same token is what Config.RefreshReuseGrace
+// covers.
+func (a *Auth) settle(ctx context.Context, r domain.Rotation, cause error) (domain.Session, domain.User, error) {
+	session, user, err := a.sessions.Rotate(ctx, r)
+	if err == nil {
+		return session, user, nil
+	}
+	if !errors.Is(err, domain.ErrNotFound) {
+		return domain.Session{}, domain.User{}, settleError(err, cause)
+	}
+	session, err = a.sessions.ByTokenHash(ctx, r.NextHash)
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.Session{}, domain.User{}, err
+	}
+	if err != nil {
+		return domain.Session{}, domain.User{}, settleError(err, cause)
+	}
+	if !session.Active(r.Now) {
+		// Rotated, then revoked before this answer: nothing to hand out.
+		return domain.Session{}, domain.User{}, domain.ErrInvalidRefreshToken
+	}
+	user, err = a.users.ByID(ctx, session.UserID)
+	if err != nil {
+		return domain.Session{}, domain.User{}, settleError(err, cause)
+	}
+	a.log.InfoContext(ctx, "refresh settled: the rotation had committed", "session_id", session.ID)
+	return session, user, nil
+}
+
+// settleError is the error of a settle that failed with err, after the
+// rotation's own failure cause, which wraps domain.ErrOutcomeUnknown: the
+// outcome is still unknown.
+func settleError(err, cause error) error {
+	return fmt.Errorf("%w (and settling the rotation: %v)", cause, err)
 }
 
 // retried returns the session, user and refresh token that the rotation

@@ -1,6 +1,9 @@
 package domain
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors the ports return. Adapters translate their own failures into these,
 // so use cases and the HTTP edge never see a driver's error type.
@@ -74,6 +77,14 @@ var (
 	// ErrUnavailable means that what backs a port (the database) could not
 	// be reached or did not answer in time. Trying again later may succeed.
 	// A read changed nothing; a write whose connection broke while it
-	// committed may or may not have taken effect.
+	// committed may or may not have taken effect (see ErrOutcomeUnknown).
 	ErrUnavailable = errors.New("unavailable")
+	// ErrOutcomeUnknown is the ErrUnavailable of a statement that may
+	// have reached the database before the answer was lost (the caller's
+	// deadline passed, or the connection broke): a write may or may not
+	// have taken effect, and may still take effect later. An error that
+	// wraps it wraps ErrUnavailable too. A write refused before it was
+	// sent, or rolled back by the database with a report (a server-side
+	// timeout), is ErrUnavailable alone: it did not take effect.
+	ErrOutcomeUnknown = fmt.Errorf("outcome unknown: %w", ErrUnavailable)
 )

@@ -57,6 +57,10 @@ type DB struct {
 	client  *ent.Client
 	users   *userBatcher // ByID outside a unit of work; see Stores
 	locks   lockTable    // the named locks held through d; see Standalone
+	// untimed is, on Postgres, the configuration of d's connections
+	// without the server-side timeouts of URL.WithStatementTimeout, for
+	// Migrate; nil when d has none.
+	untimed *pgx.ConnConfig
 }
 
 var _ domain.Transactor = (*DB)(nil)

@@ -37,16 +37,28 @@ type MigrationState struct {
 //
 // On Postgres Migrate holds a session-level advisory lock while it applies,
 // so several replicas starting at once apply each migration exactly once;
-// the others wait (up to five minutes) and then find nothing pending.
+// the others wait (up to five minutes) and then find nothing pending. It
+// migrates through a pool of its own without the server-side timeouts of
+// URL.WithStatementTimeout, which would cut that wait and long migrations
+// short.
 //
 // On SQLite Migrate switches foreign-key enforcement off on the connection
 // it migrates through, and checks every reference afterwards (see
 // migrateSQLite).
 func (d *DB) Migrate(ctx context.Context) error {
 	var err error
-	if d.dialect == entdialect.SQLite {
+	switch {
+	case d.dialect == entdialect.SQLite:
 		err = migrateSQLite(ctx, d.db)
-	} else {
+	case d.untimed != nil:
+		// A migration may rightly outlast the server-side timeouts
+		// that bound d's statements: it gets a pool without them.
+		db := openPostgres(d.untimed)
+		_, err = up(ctx, db, d.dialect)
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
+	default:
 		_, err = up(ctx, d.db, d.dialect)
 	}
 	if err != nil {

@@ -24,21 +24,53 @@ import (
 // (not found, unique violations) is untouched, since the marked error still
 // wraps the driver's.
 
-// unavailableError marks err, a failure to reach the database, as
-// domain.ErrUnavailable while keeping it for the log and for errors.As.
-type unavailableError struct{ err error }
+// unavailableError marks err, a failure to reach the database, as mark
+// (domain.ErrUnavailable or domain.ErrOutcomeUnknown) while keeping it for
+// the log and for errors.As.
+type unavailableError struct{ mark, err error }
 
 func (e *unavailableError) Error() string   { return "database unavailable: " + e.err.Error() }
-func (e *unavailableError) Unwrap() []error { return []error{domain.ErrUnavailable, e.err} }
+func (e *unavailableError) Unwrap() []error { return []error{e.mark, e.err} }
 
 // unavailable returns err marked as domain.ErrUnavailable when it says that
-// the database could not be reached or did not answer before ctx's
-// deadline, and err unchanged otherwise (nil included).
+// the database could not be reached, did not answer before ctx's deadline
+// or gave up on the statement (a server-side timeout), and err unchanged
+// otherwise (nil included). Unless the failure proves that the statement
+// had no effect (notSent, or rolled back), the mark is
+// domain.ErrOutcomeUnknown.
 func unavailable(err error) error {
-	if err == nil || errors.Is(err, domain.ErrUnavailable) || !connectionFailure(err) {
+	if err == nil || errors.Is(err, domain.ErrUnavailable) {
 		return err
 	}
-	return &unavailableError{err: err}
+	switch {
+	case noEffect(err):
+		return &unavailableError{mark: domain.ErrUnavailable, err: err}
+	case connectionFailure(err):
+		return &unavailableError{mark: domain.ErrOutcomeUnknown, err: err}
+	}
+	return err
+}
+
+// noEffect reports whether err is a failure to reach the database that
+// proves the statement had no effect: nothing of it reached the server,
+// the server refused the connection, or the server gave up on the
+// statement and said so, rolling it back (statement_timeout and
+// lock_timeout, which a server-side timeout sets; see
+// URL.WithStatementTimeout).
+func noEffect(err error) bool {
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+		switch pgErr.Code {
+		case "57014", "55P03": // query_canceled (statement_timeout), lock_not_available (lock_timeout)
+			return true
+		case "57P03", "53300": // cannot_connect_now, too_many_connections: no session, so no statement
+			return true
+		}
+		return false
+	}
+	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
+		return true
+	}
+	return pgconn.SafeToRetry(err)
 }
 
 // connectionFailure reports whether err is a failure of the connection to
@@ -46,8 +78,12 @@ func unavailable(err error) error {
 // a connection broke, the server is shutting down or starting up, or the
 // deadline of the caller's context passed while waiting for the database.
 // A cancelled context is not among them: the caller gave up, the database
-// did not fail.
+// did not fail. A statement the server gave up on (noEffect) is among
+// them too: the database did not answer in time.
 func connectionFailure(err error) bool {
+	if noEffect(err) {
+		return true
+	}
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
 		switch {
 		case strings.HasPrefix(pgErr.Code, "08"): // connection_exception and its subclasses

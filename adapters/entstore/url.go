@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"entgo.io/ent/dialect"
 	"github.com/jackc/pgx/v5"
@@ -31,6 +33,7 @@ const DefaultURL = "sqlite://gatehouse.db"
 type URL struct {
 	dialect string          // dialect.Postgres or dialect.SQLite; "" for the zero URL
 	pg      *pgx.ConnConfig // Postgres: the parsed libpq URL; never modified
+	untimed *pgx.ConnConfig // Postgres: pg without WithStatementTimeout's timeouts; nil if it set none
 	raw     string          // Postgres: the URL as given, for String
 	path    string          // SQLite: the database file
 }
@@ -107,11 +110,49 @@ func (u URL) String() string {
 	return ""
 }
 
+// serverTimeouts are the Postgres settings WithStatementTimeout sets.
+var serverTimeouts = []string{"statement_timeout", "lock_timeout"}
+
+// WithStatementTimeout returns u with every Postgres connection of the
+// pool it opens running under statement_timeout and lock_timeout of d
+// (whole milliseconds, at least 1), unless the URL sets that parameter
+// itself, as in ?statement_timeout=5000. Postgres then ends a statement
+// that runs or waits for a lock for longer by rolling it back and saying
+// so (domain.ErrUnavailable, not domain.ErrOutcomeUnknown), so that a
+// stall shorter than the caller's deadline is never an outcome the caller
+// cannot know. Migrate runs without these timeouts: a migration may
+// rightly take longer. SQLite's URLs, and a d that is not positive, are
+// returned unchanged.
+func (u URL) WithStatementTimeout(d time.Duration) URL {
+	if u.dialect != dialect.Postgres || d <= 0 {
+		return u
+	}
+	cfg := u.pg.Copy()
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	ms := strconv.FormatInt(max(1, d.Milliseconds()), 10)
+	for _, p := range serverTimeouts {
+		if _, ok := cfg.RuntimeParams[p]; !ok {
+			cfg.RuntimeParams[p] = ms
+		}
+	}
+	if u.untimed == nil {
+		u.untimed = u.pg
+	}
+	u.pg = cfg
+	return u
+}
+
 // OpenURL connects to the database u names, as Open does.
 func OpenURL(ctx context.Context, u URL) (*DB, error) {
 	switch u.dialect {
 	case dialect.Postgres:
-		return open(ctx, openPostgres(u.pg), nil, dialect.Postgres)
+		d, err := open(ctx, openPostgres(u.pg), nil, dialect.Postgres)
+		if d != nil {
+			d.untimed = u.untimed
+		}
+		return d, err
 	case dialect.SQLite:
 		db, err := sql.Open("sqlite", u.path+"?"+sqliteParams)
 		if err == nil {

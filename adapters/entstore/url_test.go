@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -84,4 +85,10 @@ func TestOpenURLOpensTheSQLiteFileReadURLNamed(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
 	assert.Equal(t, u.Dialect(), db.Dialect())
 	assert.FileExists(t, path)
+}
+
+func TestWithStatementTimeoutLeavesSQLiteAsItIs(t *testing.T) {
+	u, err := readURL(map[string]string{"GATEHOUSE_DATABASE_URL": "sqlite://gatehouse.db"})
+	require.NoError(t, err)
+	assert.Equal(t, u, u.WithStatementTimeout(time.Second))
 }

@@ -104,17 +104,28 @@ func securityHeaders(hsts bool) echo.MiddlewareFunc {
 // template is logged, never the raw URL, the headers or the body, so no
 // token or password reaches the log. A 5xx line carries the cause, which
 // the response never does. The probes and the metrics, which machines ask
-// for every few seconds, are logged at DEBUG unless they fail.
+// for every few seconds, are logged at DEBUG unless they fail. A request
+// whose client went away before it was answered, and that then failed as
+// a server error would, is a client abort (see clientAborted), not a
+// failure of the server: it is recorded as 499 at INFO and gets no answer,
+// since nobody would read it.
 func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		s.metrics.inFlight.Inc()
 		defer s.metrics.inFlight.Dec()
+		// The client's context, before deadline bounds it: only the
+		// client's going away (or the server closing) cancels it.
+		client := c.Request().Context()
 		err := next(c)
 		var p problem
+		aborted := false
 		if err != nil {
 			p = problemFor(err)
-			writeError(c, p)
+			aborted = clientAborted(client, p)
+			if !aborted {
+				writeError(c, p)
+			}
 		}
 
 		req := c.Request()
@@ -123,6 +134,9 @@ func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			route = "" // no route matched: whatever node c.Path names is not the route
 		}
 		status := c.Response().Status
+		if aborted {
+			status, p.code = statusClientClosedRequest, ""
+		}
 		latency := time.Since(start)
 		event, _ := c.Get(keyAuthEvent).(string)
 		s.metrics.observe(route, req.Method, event, status, p.code, latency)
@@ -140,7 +154,7 @@ func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		if quietRoutes[route] && status < http.StatusInternalServerError {
 			level = slog.LevelDebug
 		}
-		if err != nil {
+		if p.code != "" {
 			attrs = append(attrs, slog.String("code", p.code))
 		}
 		if status >= http.StatusInternalServerError && !errors.Is(err, errDraining) { // a drain is no failure
@@ -156,6 +170,19 @@ func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		s.log.LogAttrs(req.Context(), level, "request", attrs...)
 		return nil
 	}
+}
+
+// statusClientClosedRequest is the status observe records for a client
+// abort; nginx's, never sent, as no client is left to receive it.
+const statusClientClosedRequest = 499
+
+// clientAborted reports whether a request that failed with p was a client
+// abort: its client's context ended before the answer, and p is a server
+// error (a context cancelled under a handler surfaces as one). A decided
+// answer such as a 401 keeps its status, so an authentication event is
+// still counted by what the use case decided.
+func clientAborted(client context.Context, p problem) bool {
+	return client.Err() != nil && p.status >= http.StatusInternalServerError
 }
 
 // quietRoutes are the routes that machines ask for every few seconds.

@@ -167,3 +167,14 @@ func TestConfigReportsEveryProblemAtOnce(t *testing.T) {
 		assert.ErrorContains(t, err, want)
 	}
 }
+
+func TestStatementTimeoutEndsBeforeTheRequestDeadline(t *testing.T) {
+	for request, want := range map[time.Duration]time.Duration{
+		10 * time.Second:       9 * time.Second,
+		time.Second:            750 * time.Millisecond,
+		2 * time.Second:        1500 * time.Millisecond,
+		100 * time.Millisecond: 75 * time.Millisecond,
+	} {
+		assert.Equal(t, want, statementTimeout(request), "request timeout %s", request)
+	}
+}

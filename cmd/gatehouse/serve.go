@@ -56,7 +56,9 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 	logs := newLogBuffer(stdout, logFlushInterval)
 	defer logs.Close() // last, after everything else has logged its end
 	log := newLogger(logs, c.LogLevel)
-	db, err := openMigrated(ctx, c, log)
+	timed := c
+	timed.Database = c.Database.WithStatementTimeout(statementTimeout(c.HTTP.RequestTimeout))
+	db, err := openMigrated(ctx, timed, log)
 	if err != nil {
 		return err
 	}
@@ -112,6 +114,7 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout io.Writer
 	}, app.Config{
 		AccessTokenTTL: c.AccessTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL, RateLimitsOff: c.RateLimitsOff,
 		RefreshReuseGrace: c.RefreshReuseGrace, SessionMaxAge: c.SessionMaxAge, MFAChallengeTTL: c.MFAChallengeTTL,
+		RefreshSettleTimeout: settleTimeout(c.HTTP.RequestTimeout),
 	})
 	if err != nil {
 		return err

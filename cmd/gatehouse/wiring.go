@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -29,6 +30,25 @@ const audience = "gatehouse"
 // newLogger returns the JSON logger every command writes to w.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// statementTimeout is the server-side statement and lock timeout of the
+// database connections of a server whose requests run under
+// requestTimeout (see entstore.URL.WithStatementTimeout): a quarter of it
+// less, but no more than a second less, so that Postgres ends a stalled
+// statement with a rollback it reports, and the report arrives, before
+// the request's deadline would cut the statement off with its outcome
+// unknown.
+func statementTimeout(requestTimeout time.Duration) time.Duration {
+	return requestTimeout - min(requestTimeout/4, time.Second)
+}
+
+// settleTimeout is how long a refresh whose rotation's outcome was lost
+// spends settling it (app.Config.RefreshSettleTimeout): a second more than
+// the statement timeout, so that a settling statement that waits ends with
+// Postgres's answer, never cut off with its outcome unknown again.
+func settleTimeout(requestTimeout time.Duration) time.Duration {
+	return statementTimeout(requestTimeout) + time.Second
 }
 
 // openMigrated opens the configured database and applies pending
