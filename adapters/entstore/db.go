@@ -61,6 +61,9 @@ type DB struct {
 	// without the server-side timeouts of URL.WithStatementTimeout, for
 	// Migrate; nil when d has none.
 	untimed *pgx.ConnConfig
+	// probe is, on Postgres, the one connection Ping asks over (see
+	// openProbe); nil on SQLite, whose Ping uses db.
+	probe *sql.DB
 }
 
 var _ domain.Transactor = (*DB)(nil)
@@ -121,6 +124,20 @@ func openPostgres(parsed *pgx.ConnConfig) *sql.DB {
 	return db
 }
 
+// openProbe opens the pool of Ping on parsed: one connection, kept idle
+// between probes, dialled again when it broke.
+func openProbe(parsed *pgx.ConnConfig) *sql.DB {
+	cfg := parsed.Copy()
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = pgConnectTimeout
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(pgConnMaxLifetime)
+	return db
+}
+
 // open pings db, which opening returned with err, and builds the DB on it.
 func open(ctx context.Context, db *sql.DB, err error, dialectName string) (*DB, error) {
 	if err != nil {
@@ -135,15 +152,35 @@ func open(ctx context.Context, db *sql.DB, err error, dialectName string) (*DB, 
 }
 
 // Ping runs SELECT 1, the check behind readiness: a real round trip, where
-// database/sql's own ping may be answered without one. It returns an error
-// wrapping domain.ErrUnavailable when the database cannot be reached or
-// does not answer before ctx ends.
+// database/sql's own ping may be answered without one. On Postgres it asks
+// over a connection of its own, outside the pool the stores use, so that
+// requests queued for a pool that a lock holds up do not make readiness
+// fail with them (and every replica leave its load balancer at once); and
+// it tries once more after a failure, which discarded that connection, on a
+// fresh one, so that a backend killed under it (an operator's
+// pg_terminate_backend, a crash the server survived) does not fail
+// readiness once for nothing. It returns an error wrapping
+// domain.ErrUnavailable when the database cannot be reached or does not
+// answer before ctx ends.
 func (d *DB) Ping(ctx context.Context) error {
-	var one int
-	if err := d.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+	pool := d.db
+	if d.probe != nil {
+		pool = d.probe
+	}
+	err := selectOne(ctx, pool)
+	if err != nil && d.probe != nil && ctx.Err() == nil {
+		err = selectOne(ctx, pool)
+	}
+	if err != nil {
 		return fmt.Errorf("entstore: ping: %w", unavailable(err))
 	}
 	return nil
+}
+
+// selectOne runs SELECT 1 on pool.
+func selectOne(ctx context.Context, pool *sql.DB) error {
+	var one int
+	return pool.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
 // SQL returns the underlying database handle, for metrics and tests.
@@ -157,6 +194,9 @@ func (d *DB) Dialect() string { return d.dialect }
 // Close closes the database. Stores obtained from d must not be used after.
 func (d *DB) Close() error {
 	d.locks.close()
+	if d.probe != nil {
+		_ = d.probe.Close() // nothing of it outlives the process; the pool's error is the one to report
+	}
 	if err := d.client.Close(); err != nil {
 		return fmt.Errorf("entstore: close: %w", err)
 	}

@@ -150,7 +150,7 @@ func OpenURL(ctx context.Context, u URL) (*DB, error) {
 	case dialect.Postgres:
 		d, err := open(ctx, openPostgres(u.pg), nil, dialect.Postgres)
 		if d != nil {
-			d.untimed = u.untimed
+			d.untimed, d.probe = u.untimed, openProbe(u.pg)
 		}
 		return d, err
 	case dialect.SQLite:
