@@ -108,10 +108,16 @@ func (s factorStore) DeleteByUser(ctx context.Context, id domain.UserID) (int, e
 // deleteFactors deletes the user's factors, as the schema's cascade does
 // when the user goes, and returns how many it deleted.
 func (d *data) deleteFactors(user domain.UserID) int {
+	return deleteOwned(d.factors, user, func(f domain.Factor) domain.UserID { return f.UserID })
+}
+
+// deleteOwned deletes the values of m whose owner is user and returns how
+// many it deleted: the cascade of a user's rows that only hang on it.
+func deleteOwned[K comparable, V any](m map[K]V, user domain.UserID, owner func(V) domain.UserID) int {
 	n := 0
-	for id, f := range d.factors {
-		if f.UserID == user {
-			delete(d.factors, id)
+	for k, v := range m {
+		if owner(v) == user {
+			delete(m, k)
 			n++
 		}
 	}

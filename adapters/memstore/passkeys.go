@@ -101,14 +101,7 @@ func (s passkeyStore) DeleteByUser(ctx context.Context, id domain.UserID) (int, 
 // deletePasskeys deletes the user's passkeys, as the schema's cascade
 // does when the user goes, and returns how many it deleted.
 func (d *data) deletePasskeys(user domain.UserID) int {
-	n := 0
-	for id, p := range d.passkeys {
-		if p.UserID == user {
-			delete(d.passkeys, id)
-			n++
-		}
-	}
-	return n
+	return deleteOwned(d.passkeys, user, func(p domain.Passkey) domain.UserID { return p.UserID })
 }
 
 // passkeyOut returns p with copies of its byte fields and transports,
